@@ -1,0 +1,34 @@
+# reptile-edu: `make lab` opens the course, `make test` runs the tests.
+# Both create a virtual environment in .venv on first use (Python 3.10+).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.reptile-edu-ready
+
+.PHONY: setup lab test lint clean
+
+setup: $(READY)
+
+$(READY): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("reptile-edu needs Python 3.10 or newer; this is " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
+	$(PYTHON) -m venv $(VENV)
+	@# A torch wheel that pip can find locally (a wheelhouse in pip's find-links) is used as it is;
+	@# otherwise the next line takes torch from PyPI. To use a particular torch build, install it
+	@# into .venv first: the next line keeps any torch>=2.1 it finds.
+	-@$(BIN)/pip install --quiet --no-index --no-deps torch >/dev/null 2>&1
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+lab: $(READY)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(READY)
+	$(BIN)/ruff check .
+	REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest
+
+lint: $(READY)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

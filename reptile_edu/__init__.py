@@ -1,0 +1,59 @@
+"""reptile-edu: meta-learning from SGD through MAML to Reptile, for the course notebooks.
+
+Symbols used throughout: k inner steps, η inner learning rate, ε meta step size,
+θ the meta-learned initialisation, θ̃ the parameters after adapting to one task,
+n tasks per meta-batch.
+"""
+
+from .algorithms import (
+    METHODS,
+    DivergenceError,
+    Evaluation,
+    History,
+    adapt,
+    evaluate,
+    fomaml,
+    joint,
+    joint_loss,
+    maml,
+    maml_meta_gradient,
+    reptile,
+    reptile_outer_step,
+    reptile_step,
+    task_losses,
+)
+from .models import MLP, batched_call, expand_params, parameters_of
+from .runtime import Budget, budget, pick_device, seed_everything
+from .tasks import SINE_PRESETS, Episodes, SineFamily, SineTasks
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "MLP",
+    "SINE_PRESETS",
+    "Budget",
+    "DivergenceError",
+    "Episodes",
+    "Evaluation",
+    "History",
+    "SineFamily",
+    "SineTasks",
+    "adapt",
+    "batched_call",
+    "budget",
+    "evaluate",
+    "expand_params",
+    "fomaml",
+    "joint",
+    "joint_loss",
+    "maml",
+    "maml_meta_gradient",
+    "parameters_of",
+    "pick_device",
+    "reptile",
+    "reptile_outer_step",
+    "reptile_step",
+    "seed_everything",
+    "task_losses",
+]
