@@ -1,0 +1,184 @@
+"""One language setting for widget labels, messages and plot text: English, Turkish or Chinese.
+
+The set-up cell of every lesson calls ``set_language()``. With no argument it reads the
+notebook's folder (``notebooks/en``, ``notebooks/tr``, ``notebooks/zh``), so the code is
+the same in all three editions; ``REPTILE_EDU_LANG`` or an argument overrides it.
+
+Chinese plot text needs a CJK font. ``plot_language()`` is ``"zh"`` only when matplotlib
+can find one (e.g. Debian's ``fonts-noto-cjk``); otherwise plots fall back to English
+labels, never to empty boxes.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+from ._checks import check_choice
+
+LANGUAGES = ("en", "tr", "zh")
+LANG_ENV = "REPTILE_EDU_LANG"
+
+#: CJK fonts matplotlib may find, most preferred first.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Noto Serif CJK SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Hiragino Sans GB",
+    "AR PL UMing CN",
+    "Droid Sans Fallback",
+)
+
+_state = {"lang": "en"}
+
+# key → (English, Türkçe, 中文). Symbols (k, η, ε, θ, θ̃, n) are the same in every language.
+STRINGS: dict[str, tuple[str, str, str]] = {
+    # widgets
+    "k": ("k inner steps", "k iç adım sayısı", "k 内循环步数"),
+    "eta": ("η inner learning rate", "η iç öğrenme oranı", "η 内循环学习率"),
+    "epsilon": ("ε meta step size", "ε meta adım büyüklüğü", "ε 元步长"),
+    "n": ("n tasks per meta-batch", "n meta-yığındaki görev", "n 每个元批次的任务数"),
+    "steps": ("outer steps", "dış adım sayısı", "外循环步数"),
+    "ways": ("N classes (N-way)", "N sınıf (N-way)", "N 类（N-way）"),
+    "shots": ("K shots per class", "sınıf başına K örnek", "每类 K 个样本"),
+    "run": ("Run", "Çalıştır", "运行"),
+    "stop": ("Stop", "Durdur", "停止"),
+    "ready": (
+        "Ready. Move the sliders, then press Run.",
+        "Hazır. Kaydırıcıları ayarlayıp Çalıştır'a basın.",
+        "准备就绪。调整滑块后点击“运行”。",
+    ),
+    "training": (
+        "Meta-training… outer step {step} of {total}",
+        "Meta-eğitim sürüyor… dış adım {step} / {total}",
+        "正在元训练……第 {step} / {total} 个外循环步",
+    ),
+    "done": (
+        "Done: {step} outer steps in {seconds:.1f} s. Held-out task, MSE after {k_eval} steps: {mse:.3f}",
+        "Bitti: {seconds:.1f} sn'de {step} dış adım. "
+        "Ayrılmış görevde {k_eval} adım sonra ortalama kare hata: {mse:.3f}",
+        "完成：{seconds:.1f} 秒内完成 {step} 个外循环步。留出任务上适应 {k_eval} 步后的均方误差：{mse:.3f}",
+    ),
+    "stopped": (
+        "Stopped at outer step {step}. Press Run to continue from here.",
+        "{step}. dış adımda durduruldu. Buradan sürdürmek için Çalıştır'a basın.",
+        "已在第 {step} 个外循环步停止。点击“运行”从这里继续。",
+    ),
+    "diverged": (
+        "Training diverged at outer step {step}: the loss became {value}. "
+        "Lower η (now {eta:g}) or ε (now {epsilon:g}) and press Run again. "
+        "The model kept its last finite parameters.",
+        "Eğitim {step}. dış adımda ıraksadı: kayıp {value} oldu. "
+        "η'yı (şu an {eta:g}) ya da ε'u (şu an {epsilon:g}) küçültüp yeniden Çalıştır'a basın. "
+        "Model son sonlu parametrelerini korudu.",
+        "训练在第 {step} 个外循环步发散：损失变成了 {value}。"
+        "请减小 η（当前 {eta:g}）或 ε（当前 {epsilon:g}）后再次点击“运行”。模型保留了最后一组有限的参数。",
+    ),
+    "reset": ("Reset θ", "θ'yı sıfırla", "重置 θ"),
+    # plots
+    "x": ("x", "x", "x"),
+    "y": ("y", "y", "y"),
+    "true": ("true function", "gerçek fonksiyon", "真实函数"),
+    "support": ("support points (K = {k})", "destek noktaları (K = {k})", "支持集样本点（K = {k}）"),
+    "query": ("query points", "sorgu noktaları", "查询集样本点"),
+    "before": ("θ, before adaptation", "θ, uyarlamadan önce", "θ（适应前）"),
+    "after": ("θ̃, after {k} steps", "θ̃, {k} adım sonra", "θ̃（适应 {k} 步后）"),
+    "outer_step": ("outer step", "dış adım", "外循环步"),
+    "inner_step": ("inner steps of SGD", "SGD iç adım sayısı", "SGD 内循环步数"),
+    "loss": ("loss", "kayıp", "损失"),
+    "mse": ("mean squared error", "ortalama kare hata", "均方误差"),
+    "accuracy": ("accuracy", "doğruluk", "准确率"),
+    "time_s": ("time (s)", "süre (sn)", "时间（秒）"),
+    "memory_mib": ("peak memory (MiB)", "en yüksek bellek (MiB)", "峰值内存（MiB）"),
+    "training_curve": ("Meta-training", "Meta-eğitim", "元训练"),
+    "held_out": ("A held-out task", "Ayrılmış bir görev", "一个留出任务"),
+    "adaptation": ("Adaptation to held-out tasks", "Ayrılmış görevlere uyarlama", "对留出任务的适应"),
+    "joint": ("joint training", "ortak eğitim", "联合训练"),
+    "scratch": ("random start", "rastgele başlangıç", "随机初始化"),
+    "alphabet": ("alphabet", "alfabe", "字母表"),
+    "chance": ("chance", "şans düzeyi", "随机猜测"),
+}
+
+
+def set_language(lang: str | None = None, notebook_dir: str | os.PathLike[str] | None = None) -> str:
+    """Choose the language of widgets and plots and return it (``"en"``, ``"tr"`` or ``"zh"``).
+
+    Order: ``lang`` if given, else ``$REPTILE_EDU_LANG``, else the name of the notebook's
+    folder (the current directory, or ``notebook_dir``) if it is a language, else English.
+    """
+    if lang is None:
+        lang = os.environ.get(LANG_ENV) or None
+    if lang is None:
+        folder = Path(notebook_dir) if notebook_dir is not None else Path.cwd()
+        lang = folder.name if folder.name in LANGUAGES else "en"
+    _state["lang"] = check_choice("lang", lang, LANGUAGES)
+    import matplotlib
+
+    matplotlib.rcParams.update(plot_rc() or {"axes.unicode_minus": True})
+    return _state["lang"]
+
+
+def get_language() -> str:
+    """The language chosen by ``set_language`` (English until then)."""
+    return _state["lang"]
+
+
+def tr(key: str, lang: str | None = None, **fields: object) -> str:
+    """The text for ``key`` in ``lang`` (default: the current language), with ``fields`` filled in."""
+    lang = check_choice("lang", lang or _state["lang"], LANGUAGES)
+    if key not in STRINGS:
+        raise KeyError(f"no text for {key!r}; known keys: {', '.join(sorted(STRINGS))}")
+    return STRINGS[key][LANGUAGES.index(lang)].format(**fields)
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font that matplotlib can use, or ``None``."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in installed:
+            return name
+    return None
+
+
+def plot_language(lang: str | None = None) -> str:
+    """The language plots use: the current one, except Chinese without a CJK font → English."""
+    lang = lang or _state["lang"]
+    if lang == "zh" and cjk_font() is None:
+        if not _state.get("warned"):
+            warnings.warn(
+                "No CJK font found for matplotlib, so plot text is in English (it would otherwise show as "
+                "empty boxes). Install one, e.g. `sudo apt install fonts-noto-cjk`, then restart the kernel.",
+                stacklevel=2,
+            )
+            _state["warned"] = True
+        return "en"
+    return lang
+
+
+def plot_text(key: str, **fields: object) -> str:
+    """``tr(key)`` in the plot language (see ``plot_language``)."""
+    return tr(key, plot_language(), **fields)
+
+
+def plot_rc() -> dict[str, object]:
+    """matplotlib rc settings for the plot language: a CJK font first in the list when Chinese is shown."""
+    if plot_language() == "zh":
+        return {
+            "font.sans-serif": [cjk_font(), "DejaVu Sans"],
+            "font.family": "sans-serif",
+            "axes.unicode_minus": False,
+        }
+    return {}

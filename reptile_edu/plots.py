@@ -1,0 +1,186 @@
+"""The course's figures. Every label goes through ``i18n`` so plots speak the notebook's language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from torch import nn
+
+from .algorithms import Evaluation, History, adapt
+from .i18n import plot_text
+from .models import batched_call
+from .tasks import SineTasks
+
+COLORS = {"true": "#222222", "support": "#d62728", "before": "#7f7f7f", "after": "#1f77b4"}
+METHOD_COLORS = {
+    "SGD": "#7f7f7f",
+    "Joint training": "#8c564b",
+    "MAML": "#d62728",
+    "FOMAML": "#ff7f0e",
+    "Reptile": "#2ca02c",
+}
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.6)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def predict(model: nn.Module, params: dict[str, torch.Tensor] | None, x: torch.Tensor) -> np.ndarray:
+    """f(θ; x) on a 1-D grid ``x``, as NumPy, for θ = ``params`` (one task, ``[1, ...]``) or the model's own."""
+    device = next(model.parameters()).device
+    xg = x.to(device).view(1, -1, 1)
+    with torch.no_grad():
+        if params is None:
+            out = model(xg[0])
+        else:
+            out = batched_call(model, params, xg)[0]
+    return out.view(-1).cpu().numpy()
+
+
+def plot_sine_fit(
+    model: nn.Module,
+    tasks: SineTasks,
+    *,
+    k: int,
+    eta: float,
+    task: int = 0,
+    steps: Sequence[int] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """One sine task: the true function, its support points, and f(θ) before and after k SGD steps (η).
+
+    ``steps`` lists which step counts to draw (default ``(0, k)``).
+    """
+    ax = _axes(ax)
+    device = next(model.parameters()).device
+    xg, yg = tasks.grid()
+    xs, ys = tasks.x[task : task + 1].to(device), tasks.y[task : task + 1].to(device)
+    ax.plot(xg, yg[task, :, 0], color=COLORS["true"], lw=2, label=plot_text("true"))
+    for i, s in enumerate(steps if steps is not None else (0, k)):
+        if s == 0:
+            ax.plot(xg, predict(model, None, xg), "--", color=COLORS["before"], label=plot_text("before"))
+        else:
+            params = adapt(model, xs, ys, k=s, eta=eta)
+            shade = 0.35 + 0.65 * (i / max(1, len(steps or (0, k)) - 1))
+            ax.plot(xg, predict(model, params, xg), color=COLORS["after"], alpha=shade, label=plot_text("after", k=s))
+    ax.scatter(
+        xs[0, :, 0].cpu(),
+        ys[0, :, 0].cpu(),
+        color=COLORS["support"],
+        zorder=3,
+        label=plot_text("support", k=xs.shape[1]),
+    )
+    ax.set_xlabel(plot_text("x"))
+    ax.set_ylabel(plot_text("y"))
+    ax.set_ylim(-6, 6)
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def smooth(values: Sequence[float], window: int) -> np.ndarray:
+    """Running mean over ``window`` points (shorter at the start)."""
+    v = np.asarray(values, dtype=float)
+    if window <= 1 or len(v) == 0:
+        return v
+    c = np.cumsum(np.insert(v, 0, 0.0))
+    idx = np.arange(1, len(v) + 1)
+    lo = np.maximum(0, idx - window)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def plot_history(
+    histories: History | Sequence[History], *, window: int = 50, ax: Axes | None = None, log: bool = True
+) -> Axes:
+    """Training loss against outer step (running mean over ``window`` steps) for one or more runs."""
+    ax = _axes(ax)
+    for h in [histories] if isinstance(histories, History) else histories:
+        ax.plot(h.step, smooth(h.loss, window), label=h.method, color=METHOD_COLORS.get(h.method))
+    ax.set_xlabel(plot_text("outer_step"))
+    ax.set_ylabel(plot_text("loss"))
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(plot_text("training_curve"))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_adaptation_curves(
+    evaluations: Mapping[str, Evaluation], *, metric: str = "loss", ax: Axes | None = None, log: bool = False
+) -> Axes:
+    """Mean query loss (or accuracy) on held-out tasks after 0 … k steps, one line per method."""
+    ax = _axes(ax)
+    for label, ev in evaluations.items():
+        values = ev.loss if metric == "loss" else ev.accuracy
+        if values is None:
+            raise ValueError(f"metric='accuracy' needs classification evaluations; {label!r} has none.")
+        ax.plot(range(len(values)), values, marker="o", ms=3, label=label, color=METHOD_COLORS.get(label))
+    ax.set_xlabel(plot_text("inner_step"))
+    ax.set_ylabel(plot_text("mse" if metric == "loss" else "accuracy"))
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(plot_text("adaptation"))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_bars(
+    values: Mapping[str, float],
+    *,
+    errors: Mapping[str, float] | None = None,
+    ylabel: str = "accuracy",
+    chance: float | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A bar per method (``values``), with optional ± ``errors`` and a dashed chance line. ``ylabel`` is an i18n key."""
+    ax = _axes(ax, (5, 3.2))
+    names = list(values)
+    err = [errors[n] for n in names] if errors else None
+    ax.bar(
+        names, [values[n] for n in names], yerr=err, capsize=4, color=[METHOD_COLORS.get(n, "#1f77b4") for n in names]
+    )
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="k", lw=1, label=plot_text("chance"))
+        ax.legend(fontsize=8)
+    ax.set_ylabel(plot_text(ylabel))
+    return ax
+
+
+def plot_against_k(
+    ks: Sequence[int], series: Mapping[str, Sequence[float]], *, ylabel: str, ax: Axes | None = None, log: bool = False
+) -> Axes:
+    """A measured cost (time, memory) against the number of inner steps k, one line per method."""
+    ax = _axes(ax, (5, 3.2))
+    for label, ys in series.items():
+        ax.plot(ks, ys, marker="o", label=label, color=METHOD_COLORS.get(label))
+    ax.set_xlabel(plot_text("k"))
+    ax.set_ylabel(plot_text(ylabel))
+    ax.set_xscale("log", base=2)
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_character_grid(images: torch.Tensor | np.ndarray, *, row_labels: Sequence[str] | None = None) -> plt.Figure:
+    """A grid of 28×28 images ``[rows, cols, 28, 28]`` (ink bright on dark is shown dark on light)."""
+    imgs = np.asarray(images)
+    rows, cols = imgs.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.6, rows * 0.6), squeeze=False)
+    for r in range(rows):
+        for c in range(cols):
+            a = axes[r][c]
+            a.imshow(imgs[r, c], cmap="gray_r", vmin=0, vmax=1)
+            a.set_xticks([])
+            a.set_yticks([])
+            for side in a.spines.values():
+                side.set_visible(False)
+        if row_labels is not None:
+            axes[r][0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=7)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    return fig

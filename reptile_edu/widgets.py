@@ -1,0 +1,271 @@
+"""Live widgets for the lessons: sliders, Run/Stop, progress, a figure that updates in place.
+
+Every button callback is a plain method (``run``, ``start``, ``stop``, ``reset``,
+``render``) that a test can call without a browser. Training runs in a background
+thread when started from the Run button, so Stop stays clickable; ``run()`` called
+directly blocks until done (that is what CI and the tests use).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable
+
+import ipywidgets as W
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .algorithms import DivergenceError, History, adapt, evaluate, reptile
+from .i18n import plot_text, tr
+from .models import MLP
+from .plots import COLORS, predict, smooth
+from .runtime import pick_device
+from .tasks import SineFamily
+
+STYLE = {"description_width": "initial"}
+LAYOUT = W.Layout(width="420px")
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a matplotlib ``Figure`` (not pyplot) to PNG bytes."""
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class TrainingPanel:
+    """Run/Stop buttons, a progress bar, a status line and an image; subclasses add sliders and ``train_chunk``."""
+
+    def __init__(self, steps: int, update_every: int) -> None:
+        self.update_every = update_every
+        self.steps = W.IntText(value=steps, description=tr("steps"), style=STYLE, layout=W.Layout(width="220px"))
+        self.run_button = W.Button(description=tr("run"), button_style="success", icon="play")
+        self.stop_button = W.Button(description=tr("stop"), button_style="warning", icon="stop", disabled=True)
+        self.reset_button = W.Button(description=tr("reset"), icon="refresh")
+        self.progress = W.IntProgress(value=0, min=0, max=max(1, steps), layout=W.Layout(width="420px"))
+        self.status = W.HTML(value=tr("ready"))
+        self.image = W.Image(format="png")
+        self.run_button.on_click(self.start)
+        self.stop_button.on_click(self.stop)
+        self.reset_button.on_click(self.reset)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: DivergenceError | None = None
+
+    # -- the parts a subclass provides ------------------------------------------------
+    def sliders(self) -> list[W.Widget]:
+        raise NotImplementedError
+
+    def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
+        raise NotImplementedError
+
+    def figure(self) -> Figure:
+        raise NotImplementedError
+
+    def finished_message(self, history: History, seconds: float) -> str:
+        raise NotImplementedError
+
+    def divergence_message(self, err: DivergenceError) -> str:
+        raise NotImplementedError
+
+    def reset(self, _button: object = None) -> None:
+        raise NotImplementedError
+
+    # -- shared behaviour -------------------------------------------------------------
+    @property
+    def widget(self) -> W.Widget:
+        """The whole panel, ready to display."""
+        buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.steps])
+        return W.VBox([*self.sliders(), buttons, self.progress, self.status, self.image])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def render(self) -> bytes:
+        """Redraw the figure into the image widget; return the PNG bytes."""
+        png = figure_png(self.figure())
+        self.image.value = png
+        return png
+
+    def run(self, steps: int | None = None) -> History | None:
+        """Train for ``steps`` outer steps (default: the steps box) with the sliders' values, blocking.
+
+        Updates progress, figure and status as it goes. A divergence is shown in the status line
+        (and kept in ``self.error``) instead of raised. Returns the run's history, or ``None`` if it diverged.
+        """
+        total = int(steps if steps is not None else self.steps.value)
+        if total < 1:
+            self.status.value = tr("ready")
+            return None
+        self._stop.clear()
+        self.error = None
+        self.progress.max, self.progress.value = total, 0
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        started = time.perf_counter()
+
+        def callback(step: int, loss: float) -> bool:
+            self.progress.value = step
+            if step % self.update_every == 0 and step < total:
+                self.status.value = tr("training", step=step, total=total)
+                self.render()
+            return not self._stop.is_set()
+
+        history = None
+        try:
+            history = self.train(total, callback)
+        except DivergenceError as err:
+            self.error = err
+            self.status.value = f"<b style='color:#b00'>{self.divergence_message(err)}</b>"
+        finally:
+            self.run_button.disabled, self.stop_button.disabled = False, True
+        self.render()
+        if history is not None:
+            if history.stopped:
+                self.status.value = tr("stopped", step=history.step[-1] if history.step else 0)
+            else:
+                self.status.value = self.finished_message(history, time.perf_counter() - started)
+        return history
+
+    def start(self, _button: object = None) -> None:
+        """The Run button: train in a background thread so that Stop can be pressed."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self.run, daemon=True)
+        self._thread.start()
+
+    def stop(self, _button: object = None) -> None:
+        """The Stop button: finish the current outer step, then stop (θ is never half-updated)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until a run started with ``start`` has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+class ReptilePlayground(TrainingPanel):
+    """Lesson 04's playground: Reptile on sine tasks (Reptile-demo setting) with sliders for k, η, ε and n.
+
+    The left panel shows a fixed held-out task: its 10 support points, f(θ) and f(θ̃) after
+    ``eval_k`` steps of SGD with ``eval_eta``; the right panel the training loss and the held-out MSE.
+    """
+
+    def __init__(
+        self,
+        *,
+        k: int = 5,
+        eta: float = 0.02,
+        epsilon: float = 1.0,
+        meta_batch: int = 10,
+        steps: int = 1000,
+        shots: int = 10,
+        eval_k: int = 32,
+        eval_eta: float = 0.02,
+        seed: int = 0,
+        device: str | torch.device | None = None,
+        update_every: int = 100,
+    ) -> None:
+        super().__init__(steps, update_every)
+        self.device = pick_device(device)
+        self.seed = seed
+        self.family = SineFamily("reptile", shots=shots)
+        self.eval_k, self.eval_eta = eval_k, eval_eta
+        held_out = SineFamily("reptile", shots=10, queries=100)
+        g = torch.Generator().manual_seed(10_000 + seed)
+        self.task = held_out.sample(1, 10, g)  # the task drawn in the figure
+        self.eval_episodes = held_out.episodes(50, g, self.device)  # the tasks behind the MSE number
+        self.k = W.IntSlider(k, 1, 32, description=tr("k"), continuous_update=False, style=STYLE, layout=LAYOUT)
+        self.eta = W.FloatLogSlider(
+            eta, base=10, min=-3, max=1, step=0.1, description=tr("eta"), continuous_update=False,
+            readout_format=".3g", style=STYLE, layout=LAYOUT,
+        )  # fmt: skip
+        self.epsilon = W.FloatSlider(
+            epsilon, min=0.01, max=1.0, step=0.01, description=tr("epsilon"), continuous_update=False,
+            style=STYLE, layout=LAYOUT,
+        )  # fmt: skip
+        self.meta_batch = W.IntSlider(
+            meta_batch, 1, 50, description=tr("n"), continuous_update=False, style=STYLE, layout=LAYOUT
+        )
+        self.reset()
+
+    def sliders(self) -> list[W.Widget]:
+        return [self.k, self.eta, self.epsilon, self.meta_batch]
+
+    def reset(self, _button: object = None) -> None:
+        """Re-initialise θ (seeded) and clear the curves."""
+        torch.manual_seed(self.seed)
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self.model = MLP.preset("reptile").to(self.device)
+        self.history = History("Reptile")
+        self.held_out_mse: list[tuple[int, float]] = [(0, self.evaluate())]
+        self.error = None
+        self.status.value = tr("ready")
+        self.render()
+
+    def evaluate(self) -> float:
+        """Mean query MSE over 50 held-out tasks after ``eval_k`` SGD steps of ``eval_eta`` on 10 shots."""
+        try:
+            return evaluate(self.model, self.eval_episodes, k=self.eval_k, eta=self.eval_eta).final
+        except DivergenceError:
+            return float("inf")
+
+    def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
+        offset = self.history.step[-1] if self.history.step else 0
+
+        def cb(step: int, loss: float) -> bool:
+            self.history.step.append(offset + step)
+            self.history.loss.append(loss)
+            if step % self.update_every == 0:
+                self.held_out_mse.append((offset + step, self.evaluate()))
+            return callback(step, loss)
+
+        h = reptile(
+            self.model, self.family, steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
+            meta_batch=self.meta_batch.value, generator=self.generator, progress=False, callback=cb,
+        )  # fmt: skip
+        if not self.held_out_mse or self.held_out_mse[-1][0] != offset + len(h):
+            self.held_out_mse.append((offset + len(h), self.evaluate()))
+        return h
+
+    def finished_message(self, history: History, seconds: float) -> str:
+        return tr("done", step=len(history), seconds=seconds, k_eval=self.eval_k, mse=self.held_out_mse[-1][1])
+
+    def divergence_message(self, err: DivergenceError) -> str:
+        return tr("diverged", step=err.step, value=err.value, eta=self.eta.value, epsilon=self.epsilon.value)
+
+    def figure(self) -> Figure:
+        fig = Figure(figsize=(10, 3.6), layout="constrained")
+        left, right = fig.subplots(1, 2)
+        xg, yg = self.task.grid()
+        xs, ys = self.task.x.to(self.device), self.task.y.to(self.device)
+        left.plot(xg, yg[0, :, 0], color=COLORS["true"], lw=2, label=plot_text("true"))
+        left.plot(xg, predict(self.model, None, xg), "--", color=COLORS["before"], label=plot_text("before"))
+        try:
+            theta_tilde = adapt(self.model, xs, ys, k=self.eval_k, eta=self.eval_eta)
+            left.plot(
+                xg, predict(self.model, theta_tilde, xg), color=COLORS["after"], label=plot_text("after", k=self.eval_k)
+            )
+        except ValueError:
+            pass
+        left.scatter(
+            xs[0, :, 0].cpu(), ys[0, :, 0].cpu(), color=COLORS["support"], zorder=3, label=plot_text("support", k=10)
+        )
+        left.set_ylim(-6, 6)
+        left.set_xlabel(plot_text("x"))
+        left.set_title(plot_text("held_out"))
+        left.legend(loc="upper right", fontsize=7)
+        if self.history.step:
+            right.plot(self.history.step, smooth(self.history.loss, 50), color="#2ca02c", label=plot_text("loss"))
+        steps, mses = zip(*self.held_out_mse)
+        right.plot(steps, mses, "o-", color=COLORS["after"], ms=3, label=plot_text("mse") + f" ({self.eval_k})")
+        right.set_yscale("log")
+        right.set_xlabel(plot_text("outer_step"))
+        right.set_title(plot_text("training_curve"))
+        right.legend(fontsize=7)
+        return fig

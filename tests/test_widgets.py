@@ -1,0 +1,118 @@
+"""The playground's callbacks, called as plain functions (no browser), and the language setting."""
+
+import matplotlib
+import pytest
+import torch
+
+from reptile_edu import i18n
+from reptile_edu.widgets import ReptilePlayground
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def english():
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
+def small_playground(**kw):
+    return ReptilePlayground(steps=20, update_every=10, device="cpu", **kw)
+
+
+def test_run_trains_updates_the_figure_progress_and_status():
+    pg = small_playground()
+    before_png = pg.image.value
+    before = [p.detach().clone() for p in pg.model.parameters()]
+    history = pg.run()
+    assert history is not None and len(history) == 20
+    assert pg.progress.value == 20 and pg.progress.max == 20
+    assert pg.image.value != before_png and pg.image.value[:4] == b"\x89PNG"
+    assert pg.status.value.startswith("Done: 20 outer steps")
+    assert any(not torch.equal(a, b) for a, b in zip(before, pg.model.parameters()))
+    # Run again continues from θ and the curve keeps growing.
+    pg.run(5)
+    assert pg.history.step[-1] == 25
+
+
+def test_sliders_drive_the_training_settings():
+    pg = small_playground()
+    pg.k.value, pg.eta.value, pg.epsilon.value, pg.meta_batch.value = 1, 0.01, 0.5, 3
+    seen = {}
+    import reptile_edu.widgets as w
+
+    original = w.reptile
+
+    def spy(model, source, **kw):
+        seen.update(kw)
+        return original(model, source, **kw)
+
+    w.reptile = spy
+    try:
+        pg.run(2)
+    finally:
+        w.reptile = original
+    assert (seen["k"], seen["eta"], seen["epsilon"], seen["meta_batch"]) == (1, 0.01, 0.5, 3)
+
+
+def test_divergent_eta_shows_the_message_in_the_widget():
+    pg = small_playground()
+    pg.eta.value, pg.epsilon.value, pg.k.value = 10.0, 1.0, 10
+    assert pg.run(50) is None
+    assert pg.error is not None
+    assert "Training diverged at outer step" in pg.status.value and "Lower η (now 10)" in pg.status.value
+    assert all(torch.isfinite(p).all() for p in pg.model.parameters())
+
+
+def test_stop_button_stops_a_threaded_run_after_a_whole_step():
+    pg = small_playground()
+    pg.stop()  # a stop pressed before Run does not carry over
+    pg.start()
+    pg.stop()
+    pg.wait(60)
+    assert pg.history.step, "the run should have taken at least one step"
+    assert len(pg.history.step) < 20 and pg.status.value.startswith("Stopped at outer step")
+    assert not pg.run_button.disabled and pg.stop_button.disabled
+
+
+def test_reset_restores_the_seeded_start():
+    pg = small_playground()
+    first = [p.detach().clone() for p in pg.model.parameters()]
+    pg.run(3)
+    pg.reset()
+    assert all(torch.equal(a, b) for a, b in zip(first, pg.model.parameters()))
+    assert pg.history.step == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "k_label", "run_label"),
+    [("en", "k inner steps", "Run"), ("tr", "k iç adım sayısı", "Çalıştır"), ("zh", "k 内循环步数", "运行")],
+)
+def test_widget_labels_follow_the_language(lang, k_label, run_label):
+    i18n.set_language(lang)
+    pg = small_playground()
+    assert pg.k.description == k_label and pg.run_button.description == run_label
+    pg.eta.value = 10.0
+    pg.k.value = 10
+    pg.run(30)
+    assert {"en": "diverged", "tr": "ıraksadı", "zh": "发散"}[lang] in pg.status.value
+
+
+def test_language_comes_from_the_notebook_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPTILE_EDU_LANG", raising=False)
+    assert i18n.set_language(notebook_dir=tmp_path / "notebooks" / "tr") == "tr"
+    assert i18n.set_language(notebook_dir=tmp_path / "elsewhere") == "en"
+    monkeypatch.setenv("REPTILE_EDU_LANG", "zh")
+    assert i18n.set_language(notebook_dir=tmp_path / "notebooks" / "tr") == "zh"
+    with pytest.raises(ValueError, match="lang must be one of 'en', 'tr', 'zh'; got 'de'"):
+        i18n.set_language("de")
+
+
+def test_every_text_exists_in_all_three_languages_with_the_same_fields():
+    import string
+
+    for key, texts in i18n.STRINGS.items():
+        fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in texts]
+        assert fields[0] == fields[1] == fields[2], key
+        assert all(t.strip() for t in texts), key
