@@ -1,0 +1,80 @@
+"""Each checker accepts the right answer and names the usual mistakes."""
+
+import math
+
+import torch
+
+from reptile_edu import MLP, SineFamily, i18n
+from reptile_edu.exercises import (
+    check_average_sine,
+    check_eta,
+    check_k1_learning_rate,
+    check_maml_gradient,
+    check_reptile_update,
+)
+from torch.func import functional_call
+
+
+def test_reptile_update_right_and_diagnosed_mistakes():
+    i18n.set_language("en")
+    assert check_reptile_update(lambda th, tt, e: th + e * (tt - th).mean(0))
+    cases = {
+        "wrong way": lambda th, tt, e: th - e * (tt - th).mean(0),
+        "Only the first task": lambda th, tt, e: th + e * (tt[0] - th),
+        "summed over the tasks": lambda th, tt, e: th + e * (tt - th).sum(0),
+        "scale the step by ε": lambda th, tt, e: tt.mean(0),
+        "raised ZeroDivisionError": lambda th, tt, e: 1 / 0,
+        "shape (5, 6)": lambda th, tt, e: tt,
+        "off by": lambda th, tt, e: th + 2 * e * (tt - th).mean(0),
+    }
+    for expected, fn in cases.items():
+        result = check_reptile_update(fn)
+        assert not result and expected in result.reason, (expected, result.reason)
+
+
+def test_checker_speaks_the_notebook_language():
+    i18n.set_language("tr")
+    try:
+        assert check_reptile_update(lambda th, tt, e: th).reason.startswith("Henüz değil")
+    finally:
+        i18n.set_language("en")
+
+
+def test_k1_learning_rate_and_average_sine():
+    assert check_k1_learning_rate(0.006, eta=0.02, epsilon=0.3)
+    assert not check_k1_learning_rate(0.02, eta=0.02, epsilon=0.3)
+    assert not check_k1_learning_rate("0.006", eta=0.02, epsilon=0.3)
+    # MAML preset: E[A] = 2.55, E[sin(x − φ)] over φ ∈ [0, π] = −2 cos(x) / π
+    assert check_average_sine(-2.55 * 2 * math.cos(1.0) / math.pi, preset="maml", x=1.0)
+    assert not check_average_sine(0.0, preset="maml", x=1.0)
+    assert check_average_sine(0.0, preset="reptile", x=1.0)  # phase over a full period: mean 0
+    # …and the formula matches a Monte-Carlo estimate from the package's own sampler.
+    tasks = SineFamily("maml").sample(200_000, 1, torch.Generator().manual_seed(0))
+    mc = float(tasks.fn(torch.tensor([1.0])).mean())
+    assert check_average_sine(mc, preset="maml", x=1.0).ok or abs(mc + 2.55 * 2 * math.cos(1.0) / math.pi) < 0.02
+
+
+def _maml_k1(model, xs, ys, xq, yq, eta, create_graph=True):
+    theta = dict(model.named_parameters())
+    inner = torch.nn.functional.mse_loss(functional_call(model, theta, (xs,)), ys)
+    grads = torch.autograd.grad(inner, list(theta.values()), create_graph=create_graph)
+    fast = {n: p - eta * g for (n, p), g in zip(theta.items(), grads)}
+    query = torch.nn.functional.mse_loss(functional_call(model, fast, (xq,)), yq)
+    wrt = theta if create_graph else fast
+    return dict(zip(theta, torch.autograd.grad(query, list(wrt.values()))))
+
+
+def test_maml_gradient_checker():
+    assert check_maml_gradient(_maml_k1)
+    fo = check_maml_gradient(lambda *a: _maml_k1(*a, create_graph=False))
+    assert not fo and "create_graph=True" in fo.reason
+
+
+def test_eta_checker():
+    torch.manual_seed(0)
+    model = MLP.preset("maml")
+    ep = SineFamily("maml", shots=10, queries=50).episodes(20, torch.Generator().manual_seed(0))
+    slow = check_eta(1e-6, model, ep, k=5, target=0.5)
+    assert not slow and "too small" in slow.reason
+    assert "too large" in check_eta(100.0, model, ep, k=5, target=0.5).reason
+    assert "Give a number" in check_eta(-1, model, ep, k=5, target=0.5).reason
