@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.reptile-edu-ready
 
-.PHONY: setup lab test lint clean
+.PHONY: setup lab test lint clean sync notebooks check-notebooks
 
 setup: $(READY)
 
@@ -32,3 +32,13 @@ lint: $(READY)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Notebooks: copy English code cells into tr/zh; run all notebooks (full budget) and save outputs; check them.
+sync: $(READY)
+	$(BIN)/python tools/notebooks.py sync
+
+notebooks: $(READY)
+	REPTILE_EDU_BUDGET=full $(BIN)/python tools/notebooks.py execute $(NB)
+
+check-notebooks: $(READY)
+	$(BIN)/python tools/notebooks.py check

@@ -22,6 +22,7 @@ from .algorithms import (
     reptile_step,
     task_losses,
 )
+from .i18n import get_language, set_language
 from .models import MLP, batched_call, expand_params, parameters_of
 from .runtime import Budget, budget, pick_device, seed_everything
 from .tasks import SINE_PRESETS, Episodes, SineFamily, SineTasks
@@ -45,6 +46,7 @@ __all__ = [
     "evaluate",
     "expand_params",
     "fomaml",
+    "get_language",
     "joint",
     "joint_loss",
     "maml",
@@ -55,5 +57,6 @@ __all__ = [
     "reptile_outer_step",
     "reptile_step",
     "seed_everything",
+    "set_language",
     "task_losses",
 ]

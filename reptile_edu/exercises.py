@@ -61,6 +61,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Bu birinci dereceden gradyan (θ̃'daki ∇L). İç adımın grafiğini koruyun: create_graph=True.",
         "这是一阶梯度（θ̃ 处的 ∇L）。请保留内循环步骤的计算图：create_graph=True。",
     ),
+    "not_tasks": (
+        "Expected the batch of tasks that SineFamily.sample returns, got {got}.",
+        "SineFamily.sample'ın döndürdüğü görev yığını bekleniyordu, gelen: {got}.",
+        "这里需要 SineFamily.sample 返回的任务批次，但得到的是 {got}。",
+    ),
     "number": ("Give a number, not {got}.", "{got} değil, bir sayı verin.", "请给出一个数字，而不是 {got}。"),
     "eta_slow": (
         "With η = {eta:g} the MSE after {k} steps is {mse:.3f}, above the target {target}: η is too small.",
@@ -205,3 +210,17 @@ def check_eta(eta: object, model: torch.nn.Module, episodes: Episodes, *, k: int
     if mse >= target:
         return Check(False, message("eta_slow", eta=eta, k=k, mse=mse, target=target))
     return Check(True, message("eta_ok", eta=eta, k=k, mse=mse, target=target))
+
+
+def check_task_batch(tasks: object, *, num_tasks: int, num_points: int) -> Check:
+    """Lesson 00: a ``SineTasks`` batch of T tasks with N points each, ``x`` and ``y`` shaped ``[T, N, 1]``."""
+    x, y = getattr(tasks, "x", None), getattr(tasks, "y", None)
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) or not callable(getattr(tasks, "fn", None)):
+        return Check(False, message("not_tasks", got=type(tasks).__name__))
+    want = (num_tasks, num_points, 1)
+    for t in (x, y):
+        if tuple(t.shape) != want:
+            return Check(False, message("shape", got=tuple(t.shape), want=want))
+    if not torch.allclose(tasks.fn(x), y):
+        return Check(False, message("wrong_value", error=float((tasks.fn(x) - y).norm() / y.norm())))
+    return Check(True, message("right"))

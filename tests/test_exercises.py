@@ -3,6 +3,7 @@
 import math
 
 import torch
+from torch.func import functional_call
 
 from reptile_edu import MLP, SineFamily, i18n
 from reptile_edu.exercises import (
@@ -12,7 +13,6 @@ from reptile_edu.exercises import (
     check_maml_gradient,
     check_reptile_update,
 )
-from torch.func import functional_call
 
 
 def test_reptile_update_right_and_diagnosed_mistakes():

@@ -1,0 +1,48 @@
+"""The committed notebooks: the same code in three languages, aligned prose, one clean in-order run."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks as nbtools  # noqa: E402
+
+EN = sorted((ROOT / "notebooks" / "en").glob("*.ipynb"))
+ALL = [p for lang in nbtools.LANGS for p in sorted((ROOT / "notebooks" / lang).glob("*.ipynb"))]
+SETUP_CALLS = ("set_language()", "pick_device()", "budget()", "seed_everything(")
+
+
+def test_there_are_lessons():
+    assert EN, "notebooks/en has no lessons"
+
+
+@pytest.mark.parametrize("en", EN, ids=lambda p: p.stem)
+@pytest.mark.parametrize("lang", ["tr", "zh"])
+def test_code_cells_are_identical_and_cells_line_up(en, lang):
+    other = ROOT / "notebooks" / lang / en.name
+    assert other.exists(), f"{other.relative_to(ROOT)} is missing"
+    a, b = nbtools.read(en), nbtools.read(other)
+    assert nbtools.code_cells(b) == nbtools.code_cells(a), "code differs from English: run `make sync`"
+    assert [c.cell_type for c in b.cells] == [c.cell_type for c in a.cells]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_notebook_was_run_top_to_bottom_without_errors(path):
+    nb = nbtools.read(path)
+    assert nbtools.run_problems(nb) == []
+    assert path.stat().st_size < 1_500_000, "outputs too large: lower the figure size or DPI"
+    assert set(nb.metadata) <= set(nbtools.KEEP_NOTEBOOK_METADATA)
+
+
+@pytest.mark.parametrize("path", EN, ids=lambda p: p.stem)
+def test_lesson_shape(path):
+    nb = nbtools.read(path)
+    first_code = nbtools.code_cells(nb)[0]
+    assert all(call in first_code for call in SETUP_CALLS), "the first code cell must be the set-up cell"
+    assert nb.cells[0].cell_type == "markdown" and re.match(r"# \d\d · ", nb.cells[0].source)
+    sources = [c.source for c in nb.cells]
+    assert any("check_" in s for s in nbtools.code_cells(nb)), "a lesson ends with a checked exercise"
+    assert any(s.startswith("### Solution") for s in sources if s), "…and a worked solution"
