@@ -47,7 +47,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "k": ("k inner steps", "k iç adım sayısı", "k 内循环步数"),
     "eta": ("η inner learning rate", "η iç öğrenme oranı", "η 内循环学习率"),
     "epsilon": ("ε meta step size", "ε meta adım büyüklüğü", "ε 元步长"),
-    "n": ("n tasks per meta-batch", "n meta-yığındaki görev", "n 每个元批次的任务数"),
+    "n": ("n tasks per meta-batch", "n meta-yığın başına görev", "n 每个元批次的任务数"),
     "steps": ("outer steps", "dış adım sayısı", "外循环步数"),
     "ways": ("N classes (N-way)", "N sınıf (N-way)", "N 类（N-way）"),
     "shots": ("K shots per class", "sınıf başına K örnek", "每类 K 个样本"),
@@ -61,28 +61,28 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "training": (
         "Meta-training… outer step {step} of {total}",
         "Meta-eğitim sürüyor… dış adım {step} / {total}",
-        "正在元训练……第 {step} / {total} 个外循环步",
+        "正在元训练……外循环第 {step} / {total} 步",
     ),
     "done": (
         "Done: {step} outer steps in {seconds:.1f} s. Held-out task, MSE after {k_eval} steps: {mse:.3f}",
-        "Bitti: {seconds:.1f} sn'de {step} dış adım. "
-        "Ayrılmış görevde {k_eval} adım sonra ortalama kare hata: {mse:.3f}",
-        "完成：{seconds:.1f} 秒内完成 {step} 个外循环步。留出任务上适应 {k_eval} 步后的均方误差：{mse:.3f}",
+        "Bitti: {step} dış adım {seconds:.1f} saniyede tamamlandı. "
+        "Eğitimde görülmemiş görevlerde {k_eval} adımdan sonra ortalama kare hata: {mse:.3f}",
+        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。留出任务上适应 {k_eval} 步后的均方误差：{mse:.3f}",
     ),
     "stopped": (
         "Stopped at outer step {step}. Press Run to continue from here.",
-        "{step}. dış adımda durduruldu. Buradan sürdürmek için Çalıştır'a basın.",
-        "已在第 {step} 个外循环步停止。点击“运行”从这里继续。",
+        "{step}. dış adımda durduruldu. Kaldığı yerden sürdürmek için Çalıştır'a basın.",
+        "已在外循环第 {step} 步停止。点击“运行”可从这里继续。",
     ),
     "diverged": (
-        "Training diverged at outer step {step}: the loss became {value}. "
+        "Training diverged at outer step {step}: the loss or the parameters became {value}. "
         "Lower η (now {eta:g}) or ε (now {epsilon:g}) and press Run again. "
         "The model kept its last finite parameters.",
-        "Eğitim {step}. dış adımda ıraksadı: kayıp {value} oldu. "
+        "Eğitim {step}. dış adımda ıraksadı: kayıp ya da parametreler {value} oldu. "
         "η'yı (şu an {eta:g}) ya da ε'u (şu an {epsilon:g}) küçültüp yeniden Çalıştır'a basın. "
-        "Model son sonlu parametrelerini korudu.",
-        "训练在第 {step} 个外循环步发散：损失变成了 {value}。"
-        "请减小 η（当前 {eta:g}）或 ε（当前 {epsilon:g}）后再次点击“运行”。模型保留了最后一组有限的参数。",
+        "Model, sonlu değerli son parametrelerini korudu.",
+        "训练在外循环第 {step} 步发散：损失或参数变成了 {value}。"
+        "请减小 η（当前为 {eta:g}）或 ε（当前为 {epsilon:g}），然后再次点击“运行”。模型保留了最后一组取值有限的参数。",
     ),
     "reset": ("Reset θ", "θ'yı sıfırla", "重置 θ"),
     # plots
@@ -92,21 +92,48 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "support": ("support points (K = {k})", "destek noktaları (K = {k})", "支持集样本点（K = {k}）"),
     "query": ("query points", "sorgu noktaları", "查询集样本点"),
     "before": ("θ, before adaptation", "θ, uyarlamadan önce", "θ（适应前）"),
-    "after": ("θ̃, after {k} steps", "θ̃, {k} adım sonra", "θ̃（适应 {k} 步后）"),
-    "outer_step": ("outer step", "dış adım", "外循环步"),
+    "after": ("θ̃, after k = {k}", "θ̃, k = {k} adım sonra", "θ̃（适应 k = {k} 步后）"),
+    "outer_step": ("outer step", "dış adım", "外循环步数"),
     "inner_step": ("inner steps of SGD", "SGD iç adım sayısı", "SGD 内循环步数"),
     "loss": ("loss", "kayıp", "损失"),
     "mse": ("mean squared error", "ortalama kare hata", "均方误差"),
     "accuracy": ("accuracy", "doğruluk", "准确率"),
     "time_s": ("time (s)", "süre (sn)", "时间（秒）"),
-    "memory_mib": ("peak memory (MiB)", "en yüksek bellek (MiB)", "峰值内存（MiB）"),
+    "memory_mib": ("peak memory (MiB)", "en yüksek bellek kullanımı (MiB)", "峰值内存（MiB）"),
     "training_curve": ("Meta-training", "Meta-eğitim", "元训练"),
-    "held_out": ("A held-out task", "Ayrılmış bir görev", "一个留出任务"),
-    "adaptation": ("Adaptation to held-out tasks", "Ayrılmış görevlere uyarlama", "对留出任务的适应"),
+    "held_out": ("A held-out task", "Eğitimde görülmemiş bir görev", "一个留出任务"),
+    "adaptation": ("Adaptation to held-out tasks", "Görülmemiş görevlere uyarlama", "在留出任务上的适应"),
     "joint": ("joint training", "ortak eğitim", "联合训练"),
     "scratch": ("random start", "rastgele başlangıç", "随机初始化"),
+    # lessons 01–02
+    "sgd_steps": ("SGD steps", "SGD adım sayısı", "SGD 步数"),
+    "support_set": ("support set", "destek kümesi", "支持集"),
+    "query_set": ("query set", "sorgu kümesi", "查询集"),
+    "average": ("average over tasks, E[y]", "görevler üzerinden ortalama, E[y]", "任务平均 E[y]"),
+    "sampled_tasks": ("sampled tasks", "örneklenen görevler", "采样的任务"),
+    "meta_train_task": ("meta-training task {t}", "meta-eğitim görevi {t}", "元训练任务 {t}"),
+    "meta_test_task": ("meta-test task", "meta-test görevi", "元测试任务"),
+    "class_n": ("class {c}", "sınıf {c}", "类别 {c}"),
+    "meta_train_alphabets": ("meta-training alphabets", "meta-eğitim alfabeleri", "元训练字母表"),
+    "meta_test_alphabets": ("meta-test alphabets", "meta-test alfabeleri", "元测试字母表"),
     "alphabet": ("alphabet", "alfabe", "字母表"),
     "chance": ("chance", "şans düzeyi", "随机猜测"),
+    "time_per_step_ms": ("time per outer step (ms)", "dış adım başına süre (ms)", "每个外循环步的时间（毫秒）"),
+    "saved_mib": ("memory kept for backward (MiB)", "geri yayılım için tutulan bellek (MiB)", "为反向传播保留的内存（MiB）"),
+    "taylor_error": ("error of the Taylor prediction", "Taylor tahmininin hatası", "泰勒展开预测的误差"),
+    "avg_grad_only": ("AvgGrad term only", "yalnızca AvgGrad terimi", "仅含 AvgGrad 项"),
+    "both_terms": ("AvgGrad + AvgGradInner terms", "AvgGrad + AvgGradInner terimleri", "AvgGrad 项 + AvgGradInner 项"),
+    "slope": ("slope {s}", "eğim {s}", "斜率 {s}"),
+    "cosine": ("cosine similarity", "kosinüs benzerliği", "余弦相似度"),
+    "task_optimum": ("task optima θ*", "görev optimumları θ*", "各任务的最优点 θ*"),
+    "theta_path": ("θ during meta-training", "meta-eğitim boyunca θ", "元训练过程中的 θ"),
+    "theta_tilde_k": ("θ̃ after k = {k} steps", "k = {k} adımdan sonra θ̃", "k = {k} 步后的 θ̃"),
+    "joint_point": ("joint-training θ", "ortak eğitimle bulunan θ", "联合训练得到的 θ"),
+    "param_1": ("parameter 1", "parametre 1", "参数 1"),
+    "param_2": ("parameter 2", "parametre 2", "参数 2"),
+    "adapted_loss": ("support loss after k steps", "k adımdan sonra destek kaybı", "适应 k 步后的支持集损失"),
+    "held_out_mse": ("held-out MSE after {k} steps", "ayrılmış görevlerde {k} adım sonra ortalama kare hata", "留出任务上适应 {k} 步后的均方误差"),
+    "per_second": ("tasks per second", "saniyede işlenen görev", "每秒任务数"),
 }
 
 

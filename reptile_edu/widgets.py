@@ -152,6 +152,9 @@ class TrainingPanel:
 class ReptilePlayground(TrainingPanel):
     """Lesson 04's playground: Reptile on sine tasks (Reptile-demo setting) with sliders for k, η, ε and n.
 
+    As in the demo, each training task has ``shots`` = 50 points and each inner step uses the next
+    ``batch_size`` = 10 of them.
+
     The left panel shows a fixed held-out task: its 10 support points, f(θ) and f(θ̃) after
     ``eval_k`` steps of SGD with ``eval_eta``; the right panel the training loss and the held-out MSE.
     """
@@ -163,8 +166,9 @@ class ReptilePlayground(TrainingPanel):
         eta: float = 0.02,
         epsilon: float = 1.0,
         meta_batch: int = 10,
-        steps: int = 1000,
-        shots: int = 10,
+        steps: int = 2000,
+        shots: int = 50,
+        batch_size: int | None = 10,
         eval_k: int = 32,
         eval_eta: float = 0.02,
         seed: int = 0,
@@ -175,6 +179,7 @@ class ReptilePlayground(TrainingPanel):
         self.device = pick_device(device)
         self.seed = seed
         self.family = SineFamily("reptile", shots=shots)
+        self.batch_size = batch_size
         self.eval_k, self.eval_eta = eval_k, eval_eta
         held_out = SineFamily("reptile", shots=10, queries=100)
         g = torch.Generator().manual_seed(10_000 + seed)
@@ -227,7 +232,8 @@ class ReptilePlayground(TrainingPanel):
 
         h = reptile(
             self.model, self.family, steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
-            meta_batch=self.meta_batch.value, generator=self.generator, progress=False, callback=cb,
+            meta_batch=self.meta_batch.value, batch_size=self.batch_size, generator=self.generator,
+            progress=False, callback=cb,
         )  # fmt: skip
         if not self.held_out_mse or self.held_out_mse[-1][0] != offset + len(h):
             self.held_out_mse.append((offset + len(h), self.evaluate()))
@@ -261,9 +267,11 @@ class ReptilePlayground(TrainingPanel):
         left.set_title(plot_text("held_out"))
         left.legend(loc="upper right", fontsize=7)
         if self.history.step:
-            right.plot(self.history.step, smooth(self.history.loss, 50), color="#2ca02c", label=plot_text("loss"))
+            right.plot(
+                self.history.step, smooth(self.history.loss, 50), color="#2ca02c", label=plot_text("adapted_loss")
+            )
         steps, mses = zip(*self.held_out_mse)
-        right.plot(steps, mses, "o-", color=COLORS["after"], ms=3, label=plot_text("mse") + f" ({self.eval_k})")
+        right.plot(steps, mses, "o-", color=COLORS["after"], ms=3, label=plot_text("held_out_mse", k=self.eval_k))
         right.set_yscale("log")
         right.set_xlabel(plot_text("outer_step"))
         right.set_title(plot_text("training_curve"))

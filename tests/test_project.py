@@ -39,3 +39,18 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert commands == ["make lab", "make test"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))] == ["make test"]
+
+
+def test_readmes_link_each_other_and_only_to_files_that_exist():
+    readmes = ["README.md", "README.tr.md", "README.zh.md"]
+    for name in readmes:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        head = text.split("\n## ", 1)[0]
+        for other in readmes:
+            if other != name:
+                assert f"]({other})" in head, f"{name} should link to {other} at the top"
+        for target in re.findall(r"\]\(([^)#]+)\)", text):
+            if not target.startswith(("http://", "https://")):
+                assert (ROOT / target).exists(), f"{name} links to missing {target}"
+        block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, re.S)
+        assert block and [ln for ln in block.group(1).splitlines() if ln.strip()] == ["make lab", "make test"], name
