@@ -23,9 +23,11 @@ $(READY): pyproject.toml
 lab: $(READY)
 	$(BIN)/jupyter lab notebooks/
 
+# Tests and notebooks run on two processes (a notebook stays in one); the models are small enough
+# that one torch thread per process is fastest.
 test: $(READY)
 	$(BIN)/ruff check .
-	REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(READY)
 	$(BIN)/ruff check .

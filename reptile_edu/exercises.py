@@ -23,63 +23,78 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "right": ("Right.", "Doğru.", "正确。"),
     "crashed": (
         "Your code raised {error}. Read the message, fix the cell and run the check again.",
-        "Kodunuz {error} hatası verdi. Mesajı okuyun, hücreyi düzeltip denetimi yeniden çalıştırın.",
-        "你的代码抛出了 {error}。请阅读错误信息，修改单元格后重新检查。",
+        "Kodunuz bir hata verdi: {error}. Hata mesajını okuyun, hücreyi düzeltip denetimi yeniden çalıştırın.",
+        "你的代码抛出了 {error}。请阅读错误信息，修改单元格后再运行一次检查。",
     ),
     "shape": (
         "The result has shape {got}; it should have shape {want}.",
-        "Sonucun boyutu {got}; {want} olmalı.",
+        "Sonucun şekli {got}, oysa {want} olmalı.",
         "结果的形状是 {got}，应当是 {want}。",
     ),
     "sign": (
         "The step goes the wrong way: θ should move toward θ̃ (and down the gradient), not away.",
-        "Adım ters yöne gidiyor: θ, θ̃'ya doğru (ve gradyanın tersine) gitmeli, uzaklaşmamalı.",
-        "方向反了：θ 应当朝 θ̃ 移动（沿负梯度方向），而不是远离。",
+        "Adım ters yöne gidiyor: θ, θ̃'ya doğru (yani gradyanın ters yönünde) ilerlemeli, ondan uzaklaşmamalı.",
+        "这一步走反了：θ 应当朝 θ̃ 移动（即沿梯度下降的方向），而不是远离它。",
     ),
     "first_task_only": (
         "Only the first task moved θ. Average θ̃ − θ over all n tasks (the first dimension).",
-        "θ'yı yalnızca ilk görev hareket ettirdi. θ̃ − θ farkının n görevin hepsi (ilk boyut) üzerinden ortalamasını alın.",
-        "只有第一个任务影响了 θ。应对全部 n 个任务（第一维）求 θ̃ − θ 的平均。",
+        "θ'yı yalnızca ilk görev hareket ettirdi. θ̃ − θ farkının ortalamasını n görevin tamamı üzerinden (ilk boyut boyunca) alın.",
+        "只有第一个任务参与了 θ 的更新。请在全部 n 个任务上（即第一维）对 θ̃ − θ 求平均。",
     ),
     "sum_not_mean": (
         "You summed over the tasks; Reptile averages, so the step does not grow with n.",
-        "Görevler üzerinden topladınız; Reptile ortalama alır, böylece adım n ile büyümez.",
-        "你对任务求了和；Reptile 取平均，这样步长不会随 n 增大。",
+        "Görevler üzerinden toplam aldınız; Reptile ise ortalama alır, böylece adım n ile birlikte büyümez.",
+        "你把各任务的差值加起来了；Reptile 取的是平均，这样步长才不会随 n 增大。",
     ),
     "no_epsilon": (
         "θ jumped all the way (ε = 1); scale the step by ε.",
-        "θ sonuna kadar sıçradı (ε = 1 gibi); adımı ε ile ölçekleyin.",
+        "θ yolun tamamını tek adımda aldı (sanki ε = 1); adımı ε ile ölçekleyin.",
         "θ 一步跳到了终点（相当于 ε = 1）；请用 ε 缩放这一步。",
     ),
     "wrong_value": (
         "Not yet: off by {error:.3g} (relative). Compare with the formula in the lesson.",
-        "Henüz değil: göreli fark {error:.3g}. Derslerdeki formülle karşılaştırın.",
-        "还不对：相对误差为 {error:.3g}。请对照课程中的公式。",
+        "Henüz değil: göreli sapma {error:.3g}. Dersteki formülle karşılaştırın.",
+        "还不对：相对误差为 {error:.3g}。请对照本课中的公式。",
     ),
     "first_order": (
         "This is the first-order gradient (∇L at θ̃). Keep the graph of the inner step: create_graph=True.",
-        "Bu birinci dereceden gradyan (θ̃'daki ∇L). İç adımın grafiğini koruyun: create_graph=True.",
+        "Bu, birinci dereceden gradyan (∇L'nin θ̃'daki değeri). İç adımın hesaplama grafiğini koruyun: create_graph=True.",
         "这是一阶梯度（θ̃ 处的 ∇L）。请保留内循环步骤的计算图：create_graph=True。",
     ),
     "not_tasks": (
         "Expected the batch of tasks that SineFamily.sample returns, got {got}.",
-        "SineFamily.sample'ın döndürdüğü görev yığını bekleniyordu, gelen: {got}.",
+        "SineFamily.sample'ın döndürdüğü türden bir görev yığını bekleniyordu; gelen ise {got}.",
         "这里需要 SineFamily.sample 返回的任务批次，但得到的是 {got}。",
     ),
-    "number": ("Give a number, not {got}.", "{got} değil, bir sayı verin.", "请给出一个数字，而不是 {got}。"),
+    "best_right": (
+        "Right: {answer} has the {which} value, {value:.4g}.",
+        "Doğru: en {which_tr} değer {value:.4g} ile {answer}'a ait.",
+        "正确：{answer} 的值最{which_zh}，为 {value:.4g}。",
+    ),
+    "best_wrong": (
+        "Not {answer} ({got:.4g}): look again at the numbers; another method has a {which} value.",
+        "{answer} değil ({got:.4g}): sayılara yeniden bakın; başka bir yöntemin değeri daha {which_tr}.",
+        "不是 {answer}（{got:.4g}）：再看看这些数字，另一种方法的值更{which_zh}。",
+    ),
+    "best_unknown": (
+        "{answer!r} is not one of {names}.",
+        "{answer!r}, {names} arasında yok.",
+        "{answer!r} 不在 {names} 之中。",
+    ),
+    "number": ("Give a number, not {got}.", "Bir sayı girin; {got} bir sayı değil.", "请给出一个数字，而不是 {got}。"),
     "eta_slow": (
         "With η = {eta:g} the MSE after {k} steps is {mse:.3f}, above the target {target}: η is too small.",
-        "η = {eta:g} ile {k} adım sonra ortalama kare hata {mse:.3f}, hedef {target} üstünde: η çok küçük.",
+        "η = {eta:g} ile {k} adımdan sonra ortalama kare hata {mse:.3f}; bu, hedef olan {target} değerinin üstünde: η çok küçük.",
         "η = {eta:g} 时，{k} 步后的均方误差为 {mse:.3f}，高于目标 {target}：η 太小了。",
     ),
     "eta_diverges": (
         "With η = {eta:g} the fit blows up (MSE {mse:.3g}): η is too large.",
-        "η = {eta:g} ile uyum patlıyor (ortalama kare hata {mse:.3g}): η çok büyük.",
+        "η = {eta:g} ile uydurma ıraksıyor (ortalama kare hata {mse:.3g}): η çok büyük.",
         "η = {eta:g} 时拟合发散（均方误差 {mse:.3g}）：η 太大了。",
     ),
     "eta_ok": (
         "Right: with η = {eta:g} the MSE after {k} steps is {mse:.3f} (target < {target}).",
-        "Doğru: η = {eta:g} ile {k} adım sonra ortalama kare hata {mse:.3f} (hedef < {target}).",
+        "Doğru: η = {eta:g} ile {k} adımdan sonra ortalama kare hata {mse:.3f} (hedef < {target}).",
         "正确：η = {eta:g} 时，{k} 步后的均方误差为 {mse:.3f}（目标 < {target}）。",
     ),
 }
@@ -224,3 +239,146 @@ def check_task_batch(tasks: object, *, num_tasks: int, num_points: int) -> Check
     if not torch.allclose(tasks.fn(x), y):
         return Check(False, message("wrong_value", error=float((tasks.fn(x) - y).norm() / y.norm())))
     return Check(True, message("right"))
+
+
+# ---------------------------------------------------------------------------
+# Lesson 05: the Taylor expansion of the Reptile update
+
+MESSAGES.update(
+    {
+        "taylor_first_order": (
+            "This is only the first-order part η·Σ ḡ_i. Add the second-order term −η²·Σ_{{j<i}} H̄_i ḡ_j.",
+            "Bu yalnızca birinci dereceden kısım η·Σ ḡ_i. İkinci dereceden terimi ekleyin: −η²·Σ_{{j<i}} H̄_i ḡ_j.",
+            "这只是一阶部分 η·Σ ḡ_i。请加上二阶项 −η²·Σ_{{j<i}} H̄_i ḡ_j。",
+        ),
+        "taylor_sign": (
+            "The second-order term has the wrong sign. Before step i, θ has moved by −η·Σ_{{j<i}} ḡ_j, so step i's gradient changes by −η·H̄_i Σ_{{j<i}} ḡ_j.",
+            "İkinci dereceden terimin işareti yanlış. i. adımdan önce θ, −η·Σ_{{j<i}} ḡ_j kadar kaymıştır; bu yüzden i. adımın gradyanı −η·H̄_i Σ_{{j<i}} ḡ_j kadar değişir.",
+            "二阶项的符号反了。在第 i 步之前，θ 已经移动了 −η·Σ_{{j<i}} ḡ_j，所以第 i 步的梯度改变了 −η·H̄_i Σ_{{j<i}} ḡ_j。",
+        ),
+        "taylor_order": (
+            "The Hessian and the gradient are swapped: the Hessian H̄_i of step i multiplies the gradients ḡ_j of the earlier steps j < i, not the other way round.",
+            "Hessian matrisi ile gradyan yer değiştirmiş: i. adımın Hessian matrisi H̄_i, önceki adımların (j < i) gradyanları ḡ_j ile çarpılır; tersi değil.",
+            "黑塞矩阵与梯度的位置颠倒了：第 i 步的黑塞矩阵 H̄_i 乘以之前各步（j < i）的梯度 ḡ_j，而不是反过来。",
+        ),
+        "taylor_all_pairs": (
+            "You summed over all pairs i ≠ j. Only the earlier steps j < i have moved θ before step i.",
+            "Tüm i ≠ j çiftleri üzerinden topladınız. i. adımdan önce θ'yı yalnızca önceki adımlar (j < i) hareket ettirmiştir.",
+            "你对所有 i ≠ j 的组合求了和。在第 i 步之前，只有之前的各步（j < i）移动过 θ。",
+        ),
+        "taylor_diagonal": (
+            "Leave out j = i: the gradient of step i is taken before step i moves θ.",
+            "j = i terimlerini çıkarın: i. adımın gradyanı, bu adım θ'yı hareket ettirmeden önce alınır.",
+            "去掉 j = i 的项：第 i 步的梯度是在这一步移动 θ 之前计算的。",
+        ),
+        "taylor_eta": (
+            "The second term is of order η², not η: one η for how far the earlier steps moved θ, one for step i itself.",
+            "İkinci terim η değil η² mertebesindedir: bir η önceki adımların θ'yı ne kadar kaydırdığından, bir η de i. adımın kendisinden gelir.",
+            "第二项是 η² 阶，而不是 η 阶：一个 η 来自之前各步使 θ 移动的距离，另一个来自第 i 步本身。",
+        ),
+        "taylor_general": (
+            "Right for k = 3, but not for k = {k}: write the sums for any number of minibatches, len(grads).",
+            "k = 3 için doğru, ama k = {k} için değil: toplamları herhangi bir mini-yığın sayısı (len(grads)) için yazın.",
+            "k = 3 时正确，但 k = {k} 时不对：请对任意数量的小批量（len(grads)）写出求和。",
+        ),
+    }
+)
+
+
+def _taylor_problem(k: int, seed: int = 5) -> tuple[list[torch.Tensor], Callable[[int, torch.Tensor], torch.Tensor]]:
+    """k minibatch gradients ḡ_i at θ (flat, float64) of one sine task, and v ↦ H̄_i v by double backward."""
+    torch.manual_seed(seed)
+    model = MLP((8, 8), "tanh").double()
+    tasks = SineFamily("reptile").sample(1, 4 * k, torch.Generator().manual_seed(seed))
+    x, y = tasks.x[0].double(), tasks.y[0].double()
+    params = list(model.parameters())
+
+    def grad(i: int, create_graph: bool = False) -> torch.Tensor:
+        loss = ((model(x[4 * i : 4 * i + 4]) - y[4 * i : 4 * i + 4]) ** 2).mean()
+        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params, create_graph=create_graph)])
+
+    def hvp(i: int, v: torch.Tensor) -> torch.Tensor:
+        return torch.cat([h.reshape(-1) for h in torch.autograd.grad(grad(i, True) @ v.detach(), params)]).detach()
+
+    return [grad(i).detach() for i in range(k)], hvp
+
+
+def _reptile_taylor(
+    grads: list[torch.Tensor], hvp: Callable[[int, torch.Tensor], torch.Tensor], eta: float
+) -> torch.Tensor:
+    """θ − θ̃ to second order in η for k SGD steps on minibatches 1 … k (Nichol et al. 2018, §5.1):
+
+    η·Σ_i ḡ_i − η²·Σ_{j<i} H̄_i ḡ_j, with ḡ_i = ∇L_i(θ) (``grads[i]``) and H̄_i v = ``hvp(i, v)``.
+    """
+    out = eta * torch.stack(list(grads)).sum(0)
+    for i in range(len(grads)):
+        for j in range(i):
+            out = out - eta**2 * hvp(i, grads[j])
+    return out
+
+
+def _taylor_variant(
+    grads: list[torch.Tensor],
+    hvp: Callable[[int, torch.Tensor], torch.Tensor],
+    eta: float,
+    pairs: list[tuple[int, int]],
+    scale: float,
+) -> torch.Tensor:
+    """η·Σ_i ḡ_i − scale·Σ_{(i, j) in pairs} H̄_i ḡ_j: the right answer and the usual slips."""
+    out = eta * torch.stack(grads).sum(0)
+    for i, j in pairs:
+        out = out - scale * hvp(i, grads[j])
+    return out
+
+
+def check_reptile_taylor(
+    fn: Callable[[list[torch.Tensor], Callable[[int, torch.Tensor], torch.Tensor], float], torch.Tensor],
+) -> Check:
+    """Lesson 05: ``fn(grads, hvp, eta)`` → θ − θ̃ to second order in η, for any number k = ``len(grads)``.
+
+    ``grads[i]`` is ḡ_i = ∇L_i(θ) of minibatch i (flat), ``hvp(i, v)`` is H̄_i v. The answer is
+    η·Σ_i ḡ_i − η²·Σ_{j<i} H̄_i ḡ_j (``_reptile_taylor``); the usual slips are named.
+    """
+    eta = 0.1
+    for k in (3, 2, 4):
+        grads, hvp = _taylor_problem(k)
+        got, crash = _call(fn, [g.clone() for g in grads], hvp, eta)
+        if crash is not None:
+            return crash
+        want = _reptile_taylor(grads, hvp, eta)
+        if not isinstance(got, torch.Tensor):
+            return Check(False, message("shape", got=type(got).__name__, want=tuple(want.shape)))
+        if got.shape != want.shape:
+            return Check(False, message("shape", got=tuple(got.shape), want=tuple(want.shape)))
+        got = got.detach()
+        if _close(got, want):
+            continue
+        if k != 3:
+            return Check(False, message("taylor_general", k=k))
+        below = [(i, j) for i in range(k) for j in range(i)]
+        diagnoses = {
+            "taylor_first_order": (below, 0.0),
+            "taylor_sign": (below, -(eta**2)),
+            "taylor_order": ([(j, i) for i, j in below], eta**2),
+            "taylor_all_pairs": ([(i, j) for i in range(k) for j in range(k) if i != j], eta**2),
+            "taylor_diagonal": ([(i, j) for i in range(k) for j in range(i + 1)], eta**2),
+            "taylor_eta": (below, eta),
+        }
+        for key, (pairs, scale) in diagnoses.items():
+            if _close(got, _taylor_variant(grads, hvp, eta, pairs, scale)):
+                return Check(False, message(key))
+        return Check(False, message("wrong_value", error=float((got - want).norm() / want.norm())))
+    return Check(True, message("right"))
+
+
+def check_best(answer: object, scores: dict[str, float], *, lower_is_better: bool = True) -> Check:
+    """Lesson 07: is ``answer`` the name with the lowest (or highest) score in the measured ``scores``?"""
+    names = sorted(scores)
+    if answer not in scores:
+        return Check(False, message("best_unknown", answer=answer, names=", ".join(names)))
+    best = (min if lower_is_better else max)(scores, key=scores.__getitem__)
+    which, which_tr, which_zh = ("lowest", "düşük", "低") if lower_is_better else ("highest", "yüksek", "高")
+    fields = {"which": which, "which_tr": which_tr, "which_zh": which_zh}
+    if scores[answer] == scores[best]:
+        return Check(True, message("best_right", answer=answer, value=scores[answer], **fields))
+    return Check(False, message("best_wrong", answer=answer, got=scores[answer], **fields))

@@ -119,7 +119,11 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "alphabet": ("alphabet", "alfabe", "字母表"),
     "chance": ("chance", "şans düzeyi", "随机猜测"),
     "time_per_step_ms": ("time per outer step (ms)", "dış adım başına süre (ms)", "每个外循环步的时间（毫秒）"),
-    "saved_mib": ("memory kept for backward (MiB)", "geri yayılım için tutulan bellek (MiB)", "为反向传播保留的内存（MiB）"),
+    "saved_mib": (
+        "memory kept for backward (MiB)",
+        "geri yayılım için tutulan bellek (MiB)",
+        "为反向传播保留的内存（MiB）",
+    ),
     "taylor_error": ("error of the Taylor prediction", "Taylor tahmininin hatası", "泰勒展开预测的误差"),
     "avg_grad_only": ("AvgGrad term only", "yalnızca AvgGrad terimi", "仅含 AvgGrad 项"),
     "both_terms": ("AvgGrad + AvgGradInner terms", "AvgGrad + AvgGradInner terimleri", "AvgGrad 项 + AvgGradInner 项"),
@@ -132,7 +136,13 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "param_1": ("parameter 1", "parametre 1", "参数 1"),
     "param_2": ("parameter 2", "parametre 2", "参数 2"),
     "adapted_loss": ("support loss after k steps", "k adımdan sonra destek kaybı", "适应 k 步后的支持集损失"),
-    "held_out_mse": ("held-out MSE after {k} steps", "ayrılmış görevlerde {k} adım sonra ortalama kare hata", "留出任务上适应 {k} 步后的均方误差"),
+    "held_out_mse": (
+        "held-out MSE after {k} steps",
+        "ayrılmış görevlerde {k} adım sonra ortalama kare hata",
+        "留出任务上适应 {k} 步后的均方误差",
+    ),
+    "ms_per_step": ("time per outer step (ms)", "dış adım başına süre (ms)", "每个外循环步的时间（毫秒）"),
+    "meta_batch_size": ("meta-batch size n", "meta-yığın büyüklüğü n", "元批次大小 n"),
     "per_second": ("tasks per second", "saniyede işlenen görev", "每秒任务数"),
 }
 
