@@ -84,6 +84,12 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "训练在外循环第 {step} 步发散：损失或参数变成了 {value}。"
         "请减小 η（当前为 {eta:g}）或 ε（当前为 {epsilon:g}），然后再次点击“运行”。模型保留了最后一组取值有限的参数。",
     ),
+    "done_fewshot": (
+        "Done: {step} outer steps in {seconds:.1f} s. Held-out {ways}-way {shots}-shot accuracy: {accuracy:.1f} %",
+        "Bitti: {step} dış adım {seconds:.1f} saniyede tamamlandı. "
+        "Eğitimde görülmemiş {ways} sınıflı, sınıf başına {shots} örnekli görevlerde doğruluk: %{accuracy:.1f}",
+        "完成：{seconds:.1f} 秒内完成 {step} 个外循环步。留出任务上 {ways} 类 {shots} 样本的准确率：{accuracy:.1f}%",
+    ),
     "reset": ("Reset θ", "θ'yı sıfırla", "重置 θ"),
     # plots
     "x": ("x", "x", "x"),
@@ -135,14 +141,16 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "joint_point": ("joint-training θ", "ortak eğitimle bulunan θ", "联合训练得到的 θ"),
     "param_1": ("parameter 1", "parametre 1", "参数 1"),
     "param_2": ("parameter 2", "parametre 2", "参数 2"),
-    "adapted_loss": ("support loss after k steps", "k adımdan sonra destek kaybı", "适应 k 步后的支持集损失"),
+    "adapted_loss": ("support loss after k steps", "k adımdan sonra destek kümesindeki kayıp", "适应 k 步后的支持集损失"),
     "held_out_mse": (
         "held-out MSE after {k} steps",
-        "ayrılmış görevlerde {k} adım sonra ortalama kare hata",
+        "görülmemiş görevlerde {k} adımdan sonra ortalama kare hata",
         "留出任务上适应 {k} 步后的均方误差",
     ),
     "ms_per_step": ("time per outer step (ms)", "dış adım başına süre (ms)", "每个外循环步的时间（毫秒）"),
     "meta_batch_size": ("meta-batch size n", "meta-yığın büyüklüğü n", "元批次大小 n"),
+    "support_short": ("support", "destek", "支持集"),
+    "query_short": ("query", "sorgu", "查询集"),
     "per_second": ("tasks per second", "saniyede işlenen görev", "每秒任务数"),
 }
 

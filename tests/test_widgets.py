@@ -116,3 +116,23 @@ def test_every_text_exists_in_all_three_languages_with_the_same_fields():
         fields = [{f for _, f, _, _ in string.Formatter().parse(t) if f} for t in texts]
         assert fields[0] == fields[1] == fields[2], key
         assert all(t.strip() for t in texts), key
+
+
+def test_few_shot_playground_trains_switches_n_and_reports_accuracy():
+    from _fewshot import alphabets
+
+    from reptile_edu.widgets import FewShotPlayground
+
+    full = alphabets()
+    test_names = sorted(full.test_alphabets)[:2]
+    train_names = [a for a in full.alphabets if a not in full.test_alphabets][:2]
+    chars = full.subset(torch.cat([full.classes_of(a)[:3] for a in train_names + test_names]))
+    pg = FewShotPlayground(chars, steps=4, update_every=2, eval_tasks=4, eval_k=2, channels=8, device="cpu")
+    before = pg.image.value
+    assert pg.ways.description == "N classes (N-way)" and pg.shots.description == "K shots per class"
+    assert pg.run() is not None
+    assert pg.image.value != before and pg.status.value.startswith("Done: 4 outer steps")
+    assert "5-way 1-shot accuracy" in pg.status.value
+    pg.ways.value = 3
+    pg.run(2)
+    assert pg.model.ways == 3 and "3-way 1-shot" in pg.status.value
