@@ -39,8 +39,9 @@ clean:
 sync: $(READY)
 	$(BIN)/python tools/notebooks.py sync
 
+# One torch thread: the committed timings then do not depend on how busy the machine is.
 notebooks: $(READY)
-	REPTILE_EDU_BUDGET=full $(BIN)/python tools/notebooks.py execute $(NB)
+	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=full $(BIN)/python tools/notebooks.py execute $(NB)
 
 check-notebooks: $(READY)
 	$(BIN)/python tools/notebooks.py check
