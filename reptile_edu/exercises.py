@@ -68,18 +68,18 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "best_right": (
         "Right: {answer} has the {which} value, {value:.4g}.",
-        "Doğru: en {which_tr} değer {value:.4g} ile {answer}'a ait.",
+        "Doğru: en {which_tr} değer, {value:.4g} ile {answer} yönteminde.",
         "正确：{answer} 的值最{which_zh}，为 {value:.4g}。",
     ),
     "best_wrong": (
         "Not {answer} ({got:.4g}): look again at the numbers; another method has a {which} value.",
-        "{answer} değil ({got:.4g}): sayılara yeniden bakın; başka bir yöntemin değeri daha {which_tr}.",
-        "不是 {answer}（{got:.4g}）：再看看这些数字，另一种方法的值更{which_zh}。",
+        "Cevap {answer} değil ({got:.4g}): sayılara yeniden bakın; başka bir yöntemin değeri daha {which_tr}.",
+        "不是 {answer}（{got:.4g}）：请再看看这些数字，另有一种方法的值更{which_zh}。",
     ),
     "best_unknown": (
         "{answer!r} is not one of {names}.",
-        "{answer!r}, {names} arasında yok.",
-        "{answer!r} 不在 {names} 之中。",
+        "{answer!r} şu seçenekler arasında yok: {names}.",
+        "{answer!r} 不在可选项 {names} 之中。",
     ),
     "number": ("Give a number, not {got}.", "Bir sayı girin; {got} bir sayı değil.", "请给出一个数字，而不是 {got}。"),
     "eta_slow": (
@@ -264,7 +264,7 @@ MESSAGES.update(
         "taylor_all_pairs": (
             "You summed over all pairs i ≠ j. Only the earlier steps j < i have moved θ before step i.",
             "Tüm i ≠ j çiftleri üzerinden topladınız. i. adımdan önce θ'yı yalnızca önceki adımlar (j < i) hareket ettirmiştir.",
-            "你对所有 i ≠ j 的组合求了和。在第 i 步之前，只有之前的各步（j < i）移动过 θ。",
+            "你对所有满足 i ≠ j 的数对求了和。在第 i 步之前，只有之前的各步（j < i）移动过 θ。",
         ),
         "taylor_diagonal": (
             "Leave out j = i: the gradient of step i is taken before step i moves θ.",
@@ -279,7 +279,7 @@ MESSAGES.update(
         "taylor_general": (
             "Right for k = 3, but not for k = {k}: write the sums for any number of minibatches, len(grads).",
             "k = 3 için doğru, ama k = {k} için değil: toplamları herhangi bir mini-yığın sayısı (len(grads)) için yazın.",
-            "k = 3 时正确，但 k = {k} 时不对：请对任意数量的小批量（len(grads)）写出求和。",
+            "k = 3 时正确，但 k = {k} 时不对：请把求和写成对任意数量（len(grads)）的小批量都成立的形式。",
         ),
     }
 )

@@ -88,7 +88,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "Done: {step} outer steps in {seconds:.1f} s. Held-out {ways}-way {shots}-shot accuracy: {accuracy:.1f} %",
         "Bitti: {step} dış adım {seconds:.1f} saniyede tamamlandı. "
         "Eğitimde görülmemiş {ways} sınıflı, sınıf başına {shots} örnekli görevlerde doğruluk: %{accuracy:.1f}",
-        "完成：{seconds:.1f} 秒内完成 {step} 个外循环步。留出任务上 {ways} 类 {shots} 样本的准确率：{accuracy:.1f}%",
+        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。{ways} 类 {shots} 样本留出任务上的准确率：{accuracy:.1f}%",
     ),
     "reset": ("Reset θ", "θ'yı sıfırla", "重置 θ"),
     # plots
@@ -115,8 +115,8 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "sgd_steps": ("SGD steps", "SGD adım sayısı", "SGD 步数"),
     "support_set": ("support set", "destek kümesi", "支持集"),
     "query_set": ("query set", "sorgu kümesi", "查询集"),
-    "average": ("average over tasks, E[y]", "görevler üzerinden ortalama, E[y]", "任务平均 E[y]"),
-    "sampled_tasks": ("sampled tasks", "örneklenen görevler", "采样的任务"),
+    "average": ("average over tasks, E[y]", "görevler üzerinden ortalama, E[y]", "各任务的平均 E[y]"),
+    "sampled_tasks": ("sampled tasks", "örneklenen görevler", "抽取的任务"),
     "meta_train_task": ("meta-training task {t}", "meta-eğitim görevi {t}", "元训练任务 {t}"),
     "meta_test_task": ("meta-test task", "meta-test görevi", "元测试任务"),
     "class_n": ("class {c}", "sınıf {c}", "类别 {c}"),

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 LANGS = ("en", "tr", "zh")
 KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def code_cells(nb: nbformat.NotebookNode) -> list[str]:
@@ -44,6 +45,10 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     if "language_info" in nb.metadata:
         nb.metadata["language_info"] = {"name": "python"}
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            # Widget views (progress bars, sliders) need the dropped widget state; their text stand-in
+            # ("0%| 0/2000") would mislead a reader on GitHub, so they go too.
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)

@@ -1,0 +1,104 @@
+"""Lessons 03 and 05: checkers accept right answers and name the usual slips; the reference is the true expansion."""
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call
+
+from reptile_edu import MLP, SineFamily, adapt, i18n
+from reptile_edu.exercises import _reptile_taylor, check_maml_gradient, check_reptile_taylor
+
+
+def _right(grads, hvp, eta):
+    out = eta * sum(grads)
+    for i in range(len(grads)):
+        for j in range(i):
+            out = out - eta**2 * hvp(i, grads[j])
+    return out
+
+
+def below_pairs(k):
+    return [(i, j) for i in range(k) for j in range(i)]
+
+
+def _variant(pairs, scale):
+    def fn(grads, hvp, eta):
+        k = len(grads)
+        return eta * sum(grads) - scale(eta) * sum(hvp(i, grads[j]) for i, j in pairs(k))
+
+    return fn
+
+
+def test_taylor_checker_accepts_the_expansion_and_names_the_slips():
+    i18n.set_language("en")
+    assert check_reptile_taylor(_right)
+    below = below_pairs
+    cases = {
+        "only the first-order part": lambda g, h, eta: eta * sum(g),
+        "wrong sign": _variant(below, lambda eta: -(eta**2)),
+        "swapped": _variant(lambda k: [(j, i) for i, j in below(k)], lambda eta: eta**2),
+        "all pairs i ≠ j": _variant(lambda k: [(i, j) for i in range(k) for j in range(k) if i != j], lambda e: e**2),
+        "Leave out j = i": _variant(lambda k: [(i, j) for i in range(k) for j in range(i + 1)], lambda eta: eta**2),
+        "order η², not η": _variant(below, lambda eta: eta),
+        "not for k = 2": lambda g, h, eta: _right(g, h, eta) if len(g) == 3 else eta * sum(g),
+        "raised IndexError": lambda g, h, eta: g[7],
+        "shape (3,": lambda g, h, eta: torch.stack(g),
+        "off by": lambda g, h, eta: 2 * _right(g, h, eta),
+    }
+    for expected, fn in cases.items():
+        result = check_reptile_taylor(fn)
+        assert not result and expected in result.reason, (expected, result.reason)
+    stub = check_reptile_taylor(lambda g, h, eta: torch.zeros_like(g[0]))  # the notebook's stub runs and fails
+    assert not stub and "off by" in stub.reason
+
+
+def test_taylor_checker_speaks_turkish_and_chinese():
+    try:
+        i18n.set_language("tr")
+        assert "işareti yanlış" in check_reptile_taylor(_variant(below_pairs, lambda e: -(e**2))).reason
+        i18n.set_language("zh")
+        assert "一阶" in check_reptile_taylor(lambda g, h, eta: eta * sum(g)).reason
+    finally:
+        i18n.set_language("en")
+
+
+def test_reference_expansion_matches_the_real_reptile_update_to_third_order():
+    """θ − θ̃ after k SGD steps minus the expansion shrinks 8× when η halves (error O(η³))."""
+    torch.manual_seed(1)
+    model = MLP((8, 8), "tanh").double()
+    k, b = 3, 5
+    tasks = SineFamily("reptile").sample(1, k * b, torch.Generator().manual_seed(1))
+    x, y = tasks.x.double(), tasks.y.double()
+    params = list(model.parameters())
+
+    def grad(i, create_graph=False):
+        loss = F.mse_loss(model(x[0, i * b : (i + 1) * b]), y[0, i * b : (i + 1) * b])
+        return torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params, create_graph=create_graph)])
+
+    def hvp(i, v):
+        return torch.cat([h.reshape(-1) for h in torch.autograd.grad(grad(i, True) @ v, params)])
+
+    grads = [grad(i).detach() for i in range(k)]
+    theta = torch.cat([p.detach().reshape(-1) for p in params])
+    errors = []
+    for eta in (4e-3, 2e-3, 1e-3):
+        tilde = adapt(model, x, y, k=k, eta=eta, batch_size=b)
+        update = theta - torch.cat([tilde[n][0].reshape(-1) for n, _ in model.named_parameters()])
+        errors.append(float((update - _reptile_taylor(grads, hvp, eta)).norm()))
+    assert 7 < errors[0] / errors[1] < 9 and 7 < errors[1] / errors[2] < 9, errors
+
+
+def test_maml_checker_accepts_the_chain_rule_with_a_hessian_vector_product():
+    """Lesson 03's other route: ∇L^query(θ̃) − η·H_support(θ)·∇L^query(θ̃)."""
+
+    def chain_rule(model, xs, ys, xq, yq, eta):
+        theta = dict(model.named_parameters())
+        inner = F.mse_loss(functional_call(model, theta, (xs,)), ys)
+        g_s = torch.autograd.grad(inner, list(theta.values()), create_graph=True)
+        fast = {n: (p - eta * g).detach().requires_grad_(True) for (n, p), g in zip(theta.items(), g_s)}
+        g_q = torch.autograd.grad(F.mse_loss(functional_call(model, fast, (xq,)), yq), list(fast.values()))
+        hv = torch.autograd.grad(g_s, list(theta.values()), grad_outputs=g_q)
+        return {n: gq - eta * h for n, gq, h in zip(theta, g_q, hv)}
+
+    assert check_maml_gradient(chain_rule)
+    stub = check_maml_gradient(lambda m, *a: {n: torch.zeros_like(p) for n, p in m.named_parameters()})
+    assert not stub and "off by" in stub.reason
