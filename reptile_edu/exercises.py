@@ -81,6 +81,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "{answer!r} şu seçenekler arasında yok: {names}.",
         "{answer!r} 不在可选项 {names} 之中。",
     ),
+    "ci_population_std": (
+        "Almost: use the sample standard deviation (divide by T − 1, torch's default std()), not the population one.",
+        "Neredeyse: kitle değil örneklem standart sapmasını kullanın (T − 1'e bölen, torch'un varsayılan std()'si).",
+        "差一点：请使用样本标准差（除以 T − 1，即 torch 默认的 std()），而不是总体标准差。",
+    ),
     "number": ("Give a number, not {got}.", "Bir sayı girin; {got} bir sayı değil.", "请给出一个数字，而不是 {got}。"),
     "eta_slow": (
         "With η = {eta:g} the MSE after {k} steps is {mse:.3f}, above the target {target}: η is too small.",
@@ -382,3 +387,25 @@ def check_best(answer: object, scores: dict[str, float], *, lower_is_better: boo
     if scores[answer] == scores[best]:
         return Check(True, message("best_right", answer=answer, value=scores[answer], **fields))
     return Check(False, message("best_wrong", answer=answer, got=scores[answer], **fields))
+
+
+def check_confidence_interval(fn: Callable[[torch.Tensor], tuple[float, float]]) -> Check:
+    """Lesson 06: ``fn(accuracies)`` → (mean, 1.96·s/√T) with s the sample standard deviation."""
+    acc = (torch.rand(200, generator=torch.Generator().manual_seed(6)) < 0.7).float()
+    got, crash = _call(fn, acc.clone())
+    if crash is not None:
+        return crash
+    want = (acc.mean().item(), 1.96 * acc.std().item() / len(acc) ** 0.5)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return Check(False, message("shape", got=type(got).__name__, want="(mean, half_width)"))
+    try:
+        mean, half = float(got[0]), float(got[1])
+    except (TypeError, ValueError):
+        return Check(False, message("number", got=repr(got)))
+    if abs(mean - want[0]) > 1e-6:
+        return Check(False, message("wrong_value", error=abs(mean - want[0]) / want[0]))
+    if abs(half - 1.96 * acc.std(correction=0).item() / len(acc) ** 0.5) < 1e-9:
+        return Check(False, message("ci_population_std"))
+    if abs(half - want[1]) > 1e-6:
+        return Check(False, message("wrong_value", error=abs(half - want[1]) / want[1]))
+    return Check(True, message("right"))

@@ -168,19 +168,24 @@ def plot_against_k(
 
 
 def plot_character_grid(images: torch.Tensor | np.ndarray, *, row_labels: Sequence[str] | None = None) -> plt.Figure:
-    """A grid of 28×28 images ``[rows, cols, 28, 28]`` (ink bright on dark is shown dark on light)."""
-    imgs = np.asarray(images)
-    rows, cols = imgs.shape[:2]
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.6, rows * 0.6), squeeze=False)
+    """A grid of 28×28 images ``[rows, cols, 28, 28]`` drawn as one mosaic (ink dark on light paper)."""
+    imgs = np.asarray(images, dtype=float)
+    rows, cols, h, w = imgs.shape
+    pad = 2
+    mosaic = np.zeros((rows * (h + pad) - pad, cols * (w + pad) - pad))
     for r in range(rows):
         for c in range(cols):
-            a = axes[r][c]
-            a.imshow(imgs[r, c], cmap="gray_r", vmin=0, vmax=1)
-            a.set_xticks([])
-            a.set_yticks([])
-            for side in a.spines.values():
-                side.set_visible(False)
-        if row_labels is not None:
-            axes[r][0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=7)
-    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+            mosaic[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = imgs[r, c]
+    scale = 0.5 if rows * cols > 60 else 0.7
+    fig, ax = plt.subplots(
+        figsize=(cols * scale + (2.2 if row_labels else 0.2), rows * scale + 0.2), layout="constrained"
+    )
+    ax.imshow(mosaic, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    if row_labels is not None:
+        ax.set_yticks([r * (h + pad) + h / 2 for r in range(rows)], list(row_labels), fontsize=7)
+    else:
+        ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
     return fig

@@ -282,7 +282,9 @@ class ReptilePlayground(TrainingPanel):
 class FewShotPlayground(TrainingPanel):
     """Lesson 06's playground: Reptile on N-way K-shot character episodes, with sliders for k, η, ε, N and K.
 
-    Meta-trains ``ConvNet`` on the meta-training alphabets of ``characters``; the figure shows
+    Meta-trains ``ConvNet`` on the meta-training alphabets of ``characters`` with the recipe of
+    ``benchmarks/fewshot.py`` (``train_shots`` = 10 examples per class, rotations as new classes,
+    inner minibatches of ``batch_size`` = 10); K sets the shots of the held-out episodes. The figure shows
     the held-out accuracy (meta-test alphabets, fixed seeded episodes) against the outer step,
     and one held-out episode: its support images and the predictions on its query images
     after adaptation (green right, red wrong). Changing N starts a new network (the output
@@ -296,12 +298,14 @@ class FewShotPlayground(TrainingPanel):
         ways: int = 5,
         shots: int = 1,
         k: int = 5,
-        eta: float = 1e-3,
+        eta: float = 0.1,
         epsilon: float = 1.0,
         meta_batch: int = 5,
         steps: int = 200,
-        inner_optimizer: str = "adam",
-        eval_k: int = 10,
+        inner_optimizer: str = "sgd",
+        train_shots: int = 10,
+        batch_size: int | None = 10,
+        eval_k: int = 5,
         eval_tasks: int = 50,
         channels: int = 64,
         seed: int = 0,
@@ -313,6 +317,7 @@ class FewShotPlayground(TrainingPanel):
         self.device = pick_device(device)
         self.seed, self.channels = seed, channels
         self.inner_optimizer, self.eval_k, self.eval_tasks = inner_optimizer, eval_k, eval_tasks
+        self.train_shots, self.batch_size = train_shots, batch_size
         self.ways = W.IntSlider(
             ways, 2, 20, description=tr("ways"), continuous_update=False, style=STYLE, layout=LAYOUT
         )
@@ -340,8 +345,10 @@ class FewShotPlayground(TrainingPanel):
         from .episodes import EpisodeSampler
 
         cs = self.characters
-        kw = {"ways": self.ways.value, "shots": self.shots.value, "queries": 1}
-        return EpisodeSampler(cs.split("train"), **kw), EpisodeSampler(cs.split("test"), **kw)  # type: ignore[attr-defined]
+        ways = self.ways.value
+        train = EpisodeSampler(cs.split("train"), ways=ways, shots=self.train_shots, queries=1, rotations=True)  # type: ignore[attr-defined]
+        test = EpisodeSampler(cs.split("test"), ways=ways, shots=self.shots.value, queries=1)  # type: ignore[attr-defined]
+        return train, test
 
     def reset(self, _button: object = None) -> None:
         """A fresh seeded network for the current N, fixed held-out episodes, empty curves."""
@@ -384,7 +391,7 @@ class FewShotPlayground(TrainingPanel):
         h = reptile(
             self.model, self.train_sampler, steps=steps, k=self.k.value, eta=self.eta.value,
             epsilon=self.epsilon.value, meta_batch=self.meta_batch.value, inner_optimizer=self.inner_optimizer,
-            generator=self.generator, progress=False, callback=cb,
+            batch_size=self.batch_size, generator=self.generator, progress=False, callback=cb,
         )  # fmt: skip
         if self.accuracy[-1][0] != offset + len(h):
             self.accuracy.append((offset + len(h), self.evaluate()))

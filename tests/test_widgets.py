@@ -127,7 +127,9 @@ def test_few_shot_playground_trains_switches_n_and_reports_accuracy():
     test_names = sorted(full.test_alphabets)[:2]
     train_names = [a for a in full.alphabets if a not in full.test_alphabets][:2]
     chars = full.subset(torch.cat([full.classes_of(a)[:3] for a in train_names + test_names]))
-    pg = FewShotPlayground(chars, steps=4, update_every=2, eval_tasks=4, eval_k=2, channels=8, device="cpu")
+    pg = FewShotPlayground(
+        chars, steps=4, update_every=2, eval_tasks=4, eval_k=2, channels=8, train_shots=4, batch_size=4, device="cpu"
+    )
     before = pg.image.value
     assert pg.ways.description == "N classes (N-way)" and pg.shots.description == "K shots per class"
     assert pg.run() is not None
