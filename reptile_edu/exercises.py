@@ -187,9 +187,11 @@ def check_average_sine(value: object, *, preset: str, x: float) -> Check:
     p = SINE_PRESETS[preset]
     (a0, a1), (f0, f1) = p.amplitude, p.phase
     expected = (a0 + a1) / 2 * (math.cos(x - f1) - math.cos(x - f0)) / (f1 - f0)
-    if abs(expected) < 1e-9:
-        ok = isinstance(value, (int, float)) and abs(float(value)) < 1e-3
-        return Check(bool(ok), message("right") if ok else message("wrong_value", error=abs(float(value or 0))))
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+        return Check(False, message("number", got=repr(value)))
+    if abs(expected) < 1e-9:  # the mean is 0: compare absolutely
+        ok = abs(float(value)) < 1e-3
+        return Check(ok, message("right") if ok else message("wrong_value", error=abs(float(value))))
     return check_number(value, expected)
 
 

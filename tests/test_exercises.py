@@ -78,3 +78,9 @@ def test_eta_checker():
     assert not slow and "too small" in slow.reason
     assert "too large" in check_eta(100.0, model, ep, k=5, target=0.5).reason
     assert "Give a number" in check_eta(-1, model, ep, k=5, target=0.5).reason
+
+
+def test_average_sine_rejects_non_numbers():
+    for bad in (None, "0", float("nan")):
+        assert "Give a number" in check_average_sine(bad, preset="reptile", x=1.0).reason
+        assert "Give a number" in check_average_sine(bad, preset="maml", x=1.0).reason
