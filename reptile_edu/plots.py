@@ -25,6 +25,12 @@ METHOD_COLORS = {
 }
 
 
+def method_label(name: str) -> str:
+    """A method's name as a plot shows it: Reptile, MAML, FOMAML stay; the others are translated."""
+    keys = {"Joint training": "joint", "SGD": "scratch"}
+    return plot_text(keys[name]) if name in keys else name
+
+
 def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.6)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
@@ -100,7 +106,7 @@ def plot_history(
     """Training loss against outer step (running mean over ``window`` steps) for one or more runs."""
     ax = _axes(ax)
     for h in [histories] if isinstance(histories, History) else histories:
-        ax.plot(h.step, smooth(h.loss, window), label=h.method, color=METHOD_COLORS.get(h.method))
+        ax.plot(h.step, smooth(h.loss, window), label=method_label(h.method), color=METHOD_COLORS.get(h.method))
     ax.set_xlabel(plot_text("outer_step"))
     ax.set_ylabel(plot_text("loss"))
     if log:
@@ -119,7 +125,7 @@ def plot_adaptation_curves(
         values = ev.loss if metric == "loss" else ev.accuracy
         if values is None:
             raise ValueError(f"metric='accuracy' needs classification evaluations; {label!r} has none.")
-        ax.plot(range(len(values)), values, marker="o", ms=3, label=label, color=METHOD_COLORS.get(label))
+        ax.plot(range(len(values)), values, marker="o", ms=3, label=method_label(label), color=METHOD_COLORS.get(label))
     ax.set_xlabel(plot_text("inner_step"))
     ax.set_ylabel(plot_text("mse" if metric == "loss" else "accuracy"))
     if log:
@@ -141,9 +147,8 @@ def plot_bars(
     ax = _axes(ax, (5, 3.2))
     names = list(values)
     err = [errors[n] for n in names] if errors else None
-    ax.bar(
-        names, [values[n] for n in names], yerr=err, capsize=4, color=[METHOD_COLORS.get(n, "#1f77b4") for n in names]
-    )
+    colors = [METHOD_COLORS.get(n, "#1f77b4") for n in names]
+    ax.bar([method_label(n) for n in names], [values[n] for n in names], yerr=err, capsize=4, color=colors)
     if chance is not None:
         ax.axhline(chance, ls="--", color="k", lw=1, label=plot_text("chance"))
         ax.legend(fontsize=8)
@@ -157,7 +162,7 @@ def plot_against_k(
     """A measured cost (time, memory) against the number of inner steps k, one line per method."""
     ax = _axes(ax, (5, 3.2))
     for label, ys in series.items():
-        ax.plot(ks, ys, marker="o", label=label, color=METHOD_COLORS.get(label))
+        ax.plot(ks, ys, marker="o", label=method_label(label), color=METHOD_COLORS.get(label))
     ax.set_xlabel(plot_text("k"))
     ax.set_ylabel(plot_text(ylabel))
     ax.set_xscale("log", base=2)
