@@ -98,7 +98,9 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "support": ("support points (K = {k})", "destek noktaları (K = {k})", "支持集样本点（K = {k}）"),
     "query": ("query points", "sorgu noktaları", "查询集样本点"),
     "before": ("θ, before adaptation", "θ, uyarlamadan önce", "θ（适应前）"),
-    "after": ("θ̃, after k = {k}", "θ̃, k = {k} adım sonra", "θ̃（适应 k = {k} 步后）"),
+    # zh: θ̃ as mathtext, because matplotlib draws θ + combining tilde (U+0303) with the CJK font alone,
+    # which has no θ̃ glyph: it would show as empty boxes.
+    "after": ("θ̃, after k = {k}", "θ̃, k = {k} adım sonra", "$\\tilde{{\\mathrm{{\\theta}}}}$（适应 k = {k} 步后）"),
     "outer_step": ("outer step", "dış adım", "外循环步数"),
     "inner_step": ("inner steps of SGD", "SGD iç adım sayısı", "SGD 内循环步数"),
     "loss": ("loss", "kayıp", "损失"),
@@ -137,7 +139,11 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "cosine": ("cosine similarity", "kosinüs benzerliği", "余弦相似度"),
     "task_optimum": ("task optima θ*", "görev optimumları θ*", "各任务的最优点 θ*"),
     "theta_path": ("θ during meta-training", "meta-eğitim boyunca θ", "元训练过程中的 θ"),
-    "theta_tilde_k": ("θ̃ after k = {k} steps", "k = {k} adımdan sonra θ̃", "k = {k} 步后的 θ̃"),
+    "theta_tilde_k": (
+        "θ̃ after k = {k} steps",
+        "k = {k} adımdan sonra θ̃",
+        "k = {k} 步后的 $\\tilde{{\\mathrm{{\\theta}}}}$",
+    ),
     "joint_point": ("joint-training θ", "ortak eğitimle bulunan θ", "联合训练得到的 θ"),
     "param_1": ("parameter 1", "parametre 1", "参数 1"),
     "param_2": ("parameter 2", "parametre 2", "参数 2"),
