@@ -53,7 +53,7 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     ),
     "wrong_value": (
         "Not yet: off by {error:.3g} (relative). Compare with the formula in the lesson.",
-        "Henüz değil: göreli sapma {error:.3g}. Dersteki formülle karşılaştırın.",
+        "Henüz değil: göreli sapma {error:.3g}; bu dersteki formülle karşılaştırın.",
         "还不对：相对误差为 {error:.3g}。请对照本课中的公式。",
     ),
     "first_order": (

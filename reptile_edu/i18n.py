@@ -175,7 +175,7 @@ def set_language(lang: str | None = None, notebook_dir: str | os.PathLike[str] |
     _state["lang"] = check_choice("lang", lang, LANGUAGES)
     import matplotlib
 
-    matplotlib.rcParams.update(plot_rc() or {"axes.unicode_minus": True})
+    matplotlib.rcParams.update(plot_rc() or {"font.family": ["sans-serif"]})
     return _state["lang"]
 
 
@@ -225,11 +225,11 @@ def plot_text(key: str, **fields: object) -> str:
 
 
 def plot_rc() -> dict[str, object]:
-    """matplotlib rc settings for the plot language: a CJK font first in the list when Chinese is shown."""
+    """matplotlib rc settings for the plot language: the CJK font first when Chinese is shown.
+
+    ``font.family`` is a list, so matplotlib falls back glyph by glyph: symbols the CJK font lacks
+    (the combining tilde of θ̃, say) come from DejaVu Sans instead of showing as boxes.
+    """
     if plot_language() == "zh":
-        return {
-            "font.sans-serif": [cjk_font(), "DejaVu Sans"],
-            "font.family": "sans-serif",
-            "axes.unicode_minus": False,
-        }
+        return {"font.family": [cjk_font(), "DejaVu Sans"]}
     return {}
