@@ -46,3 +46,54 @@ def test_lesson_shape(path):
     sources = [c.source for c in nb.cells]
     assert any("check_" in s for s in nbtools.code_cells(nb)), "a lesson ends with a checked exercise"
     assert any(s.startswith("### Solution") for s in sources if s), "…and a worked solution"
+
+
+ENGLISH_WORDS = {"the", "and", "of", "to", "is", "with", "that", "this", "we", "for", "are", "it", "on", "from", "by"}
+TURKISH_WORDS = {"ve", "bir", "bu", "için", "ile", "da", "de", "olarak", "her", "daha", "gibi", "ise", "çok"}
+
+
+def prose(text: str) -> str:
+    """Markdown without code, math, links' targets, HTML tags and names that stay in English."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", text, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"\([^()]*\)", " ", text)  # "(few-shot learning)"-style first-use glosses
+    return text
+
+
+def paragraphs(path):
+    for cell in nbtools.read(path).cells:
+        if cell.cell_type == "markdown":
+            for para in re.split(r"\n\s*\n", prose(cell.source)):
+                words = re.findall(r"[^\W\d_]+", para.lower())
+                if len(words) >= 8:
+                    yield para.strip(), words
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks" / "tr").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_turkish_notebooks_are_written_in_turkish(path):
+    for para, words in paragraphs(path):
+        english = sum(w in ENGLISH_WORDS for w in words)
+        turkish = sum(w in TURKISH_WORDS for w in words) + len(re.findall(r"[çğıöşüİ]", para))
+        assert turkish > english, f"untranslated paragraph in {path.name}: {para[:120]!r}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks" / "zh").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_chinese_notebooks_are_written_in_chinese(path):
+    for cell in nbtools.read(path).cells:
+        if cell.cell_type != "markdown":
+            continue
+        for para in re.split(r"\n\s*\n", prose(cell.source)):
+            latin = re.findall(r"[A-Za-z]+", para)
+            cjk = re.findall(r"[\u4e00-\u9fff]", para)
+            if len(latin) >= 8:
+                assert len(cjk) >= len(latin), f"untranslated paragraph in {path.name}: {para[:120]!r}"
+
+
+def test_the_language_checks_can_fail():
+    english = "The model learns a good initialisation and adapts to the new task with a few steps of SGD."
+    words = re.findall(r"[^\W\d_]+", english.lower())
+    assert sum(w in ENGLISH_WORDS for w in words) > sum(w in TURKISH_WORDS for w in words)
+    assert len(re.findall(r"[\u4e00-\u9fff]", english)) < len(re.findall(r"[A-Za-z]+", english))
