@@ -436,11 +436,13 @@ class FewShotPlayground(TrainingPanel):
         cols = min(ways, 10)
         axes = right.subplots(2, cols, squeeze=False)
         for j in range(cols):
-            s_img = ep.x_support[0, order[j * self._built_for[1]], 0].cpu()
+            s_img = ep.x_support[0, order[j * self._built_for[1]], 0].cpu().numpy()
             axes[0][j].imshow(s_img, cmap="gray_r", vmin=0, vmax=1)
             qi = q_order[j]
             right_answer = bool(pred[qi] == ep.y_query[0, qi].cpu())
-            axes[1][j].imshow(ep.x_query[0, qi, 0].cpu(), cmap="Greens" if right_answer else "Reds", vmin=0, vmax=1)
+            axes[1][j].imshow(
+                ep.x_query[0, qi, 0].cpu().numpy(), cmap="Greens" if right_answer else "Reds", vmin=0, vmax=1
+            )
             for a in (axes[0][j], axes[1][j]):
                 a.set_xticks([])
                 a.set_yticks([])
