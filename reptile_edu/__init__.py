@@ -22,8 +22,11 @@ from .algorithms import (
     reptile_step,
     task_losses,
 )
+from .data import CharacterSet, builtin_alphabets, cache_dir, generate_alphabets
+from .episodes import EpisodeSampler, nearest_neighbour_accuracy
 from .i18n import get_language, set_language
-from .models import MLP, batched_call, expand_params, parameters_of
+from .models import MLP, ConvNet, batched_call, expand_params, parameters_of
+from .omniglot import OmniglotError, download_omniglot, load_lake_runs, load_omniglot
 from .runtime import Budget, budget, pick_device, seed_everything
 from .tasks import SINE_PRESETS, Episodes, SineFamily, SineTasks
 
@@ -34,23 +37,34 @@ __all__ = [
     "MLP",
     "SINE_PRESETS",
     "Budget",
+    "CharacterSet",
+    "ConvNet",
     "DivergenceError",
+    "EpisodeSampler",
     "Episodes",
     "Evaluation",
     "History",
+    "OmniglotError",
     "SineFamily",
     "SineTasks",
     "adapt",
     "batched_call",
     "budget",
+    "builtin_alphabets",
+    "cache_dir",
+    "download_omniglot",
     "evaluate",
     "expand_params",
     "fomaml",
+    "generate_alphabets",
     "get_language",
     "joint",
     "joint_loss",
+    "load_lake_runs",
+    "load_omniglot",
     "maml",
     "maml_meta_gradient",
+    "nearest_neighbour_accuracy",
     "parameters_of",
     "pick_device",
     "reptile",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
 
@@ -63,6 +64,70 @@ class MLP(nn.Module):
             if i < n - 1:
                 x = self._act(x)
         return x
+
+
+class ConvNet(nn.Module):
+    """The Reptile paper's Omniglot network (also MAML's): 4 blocks, then a linear layer.
+
+    Each block is conv 3×3 with ``channels`` (64) filters, stride 2, padding 1 → batch norm →
+    ReLU, so a 28×28 image shrinks 14 → 7 → 4 → 2; the 64·2·2 features go to a linear layer
+    with ``ways`` outputs (the N of N-way). Inputs are ``[B, 1, 28, 28]``.
+
+    **Batch norm always uses the statistics of the batch it is given** (mean and variance per
+    channel over the images and pixels of that batch; ``track_running_stats=False``), as in the
+    papers' code. There are no running averages, so nothing changes during a forward pass and
+    the model can run with per-task parameters under ``batched_call``. What "the batch" is at
+    test time makes two ways to evaluate:
+
+    * **transductive**: all query images of a task go through the network together, so the
+      batch-norm statistics, and hence each prediction, depend on the other query images. The
+      Reptile and MAML papers report this setting by default; it is slightly optimistic.
+    * **non-transductive**: each query image is classified on its own, in a batch made of the
+      support set plus that one image, so no prediction sees another query image. The Reptile
+      paper reports this too (a little lower; e.g. 5-way 1-shot Omniglot 95.4 % vs 97.7 %).
+
+    ``evaluate(..., transductive=False)`` does the second, batched over all query images.
+    """
+
+    def __init__(
+        self, ways: int = 5, *, channels: int = 64, blocks: int = 4, in_channels: int = 1, image_size: int = 28
+    ) -> None:
+        super().__init__()
+        self.ways = check_int("ways", ways)
+        channels = check_int("channels", channels)
+        blocks = check_int("blocks", blocks)
+        size = check_int("image_size", image_size)
+        widths = [check_int("in_channels", in_channels)] + [channels] * blocks
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, stride=2, padding=1) for a, b in zip(widths[:-1], widths[1:]))
+        self.norms = nn.ModuleList(nn.BatchNorm2d(channels, track_running_stats=False) for _ in range(blocks))
+        for _ in range(blocks):
+            size = (size + 1) // 2
+        self.features = channels * size * size
+        self.head = nn.Linear(self.features, self.ways)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv, norm in zip(self.convs, self.norms):
+            x = torch.relu(norm(conv(x)))
+        return self.head(x.flatten(1))
+
+    def batched_forward(self, params: Params, x: torch.Tensor) -> torch.Tensor:
+        """f(θ_t; x_t) for all tasks at once: params ``[T, ...]``, x ``[T, B, C, H, W]`` → ``[T, B, ways]``.
+
+        The T tasks become T groups of a grouped convolution; batch norm over the ``T·channels``
+        channels then normalises each task's channels with that task's own batch statistics.
+        """
+        t, b = x.shape[:2]
+        h = x.transpose(0, 1).reshape(b, t * x.shape[2], *x.shape[3:])  # [B, T·C, H, W]
+        for i in range(len(self.convs)):
+            w = params[f"convs.{i}.weight"]
+            h = F.conv2d(
+                h, w.reshape(-1, *w.shape[2:]), params[f"convs.{i}.bias"].reshape(-1), stride=2, padding=1, groups=t
+            )
+            gamma, beta = params[f"norms.{i}.weight"].reshape(-1), params[f"norms.{i}.bias"].reshape(-1)
+            h = F.batch_norm(h, None, None, weight=gamma, bias=beta, training=True, eps=self.norms[i].eps)
+            h = torch.relu(h)
+        h = h.reshape(b, t, -1).transpose(0, 1)  # [T, B, features]
+        return torch.baddbmm(params["head.bias"].unsqueeze(1), h, params["head.weight"].transpose(1, 2))
 
 
 def parameters_of(model: nn.Module) -> Params:

@@ -1,0 +1,1060 @@
+"""Benchmarks of reptile-edu: speed and memory against a seed-style loop and against ``higher``.
+
+    .venv/bin/python benchmarks/run.py            # the full run (about 10 minutes on 2 CPU cores)
+    .venv/bin/python benchmarks/run.py --quick    # a rough check (about 30 s)
+
+writes ``benchmarks/results/<machine>.json``, ``<machine>.md`` and ``<machine>-memory.png``
+(``--quick`` adds ``-quick`` to the names). Sections, all on this machine in one run:
+
+1. Reptile throughput on sine (Reptile demo: 1-64-64-1 tanh, k = 5 steps of η = 0.02 on 10 points):
+   tasks adapted per second by ``reptile_edu.reptile`` at meta-batch n = 1, 10, 25, 100, by the
+   seed-style loop (``seed_style.py``) and by a prototype with a hand-written backward
+   (``fast_reptile.py``, not part of the package).
+2. Time to quality: training time until the post-adaptation MSE on 100 fixed held-out tasks
+   (10 shots, 32 SGD steps of η = 0.02, 100 query points) is at most 0.2. Evaluation time is
+   not counted, for every contender alike.
+3. MAML throughput (second order, MAML sine setting, meta-batch 25, k = 1 and 5): meta-steps per
+   second of ``reptile_edu.maml`` against the same training written with ``higher``.
+4. Memory: peak memory of one meta-step of MAML, FOMAML and Reptile for k = 1 … 32.
+5. GPU (only when CUDA is available): tasks per second against meta-batch size, and the speed-up
+   over this machine's CPU.
+
+Every rate is the median of several interleaved repeats after a warm-up, so that a burst of
+load from other processes hits all contenders alike; the load average is recorded, and every
+time is also given in CPU time of this process, which other processes disturb less.
+
+Options: ``--threads N`` (torch threads, default 2); ``--clock cpu`` (time to quality capped and
+compared in CPU time, for a busy shared machine; the default is wall time); ``--sections
+reptile,ttq,maml,memory,gpu`` (some sections only); ``--search`` (the (n, ε) search behind the
+time-to-quality settings, about 15 minutes; writes ``<machine>-search.*``; with ``--sections
+search`` alone).
+"""
+
+from __future__ import annotations
+
+import os
+
+if __name__ == "__main__":
+    # With torch's default (active) OpenMP waiting, 2 threads on 2 cores shared with other
+    # processes spin against each other and every small op gets 10× slower; passive waiting
+    # removes that. Must be set before torch starts OpenMP. Recorded in the results.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import importlib.metadata
+import json
+import math
+import platform
+import re
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import fast_reptile
+import maml_baselines
+import seed_style
+
+import reptile_edu
+from reptile_edu import (
+    MLP,
+    DivergenceError,
+    SineFamily,
+    evaluate,
+    maml,
+    maml_meta_gradient,
+    reptile,
+    reptile_step,
+)
+
+# ---------------------------------------------------------------------------
+# Settings
+
+REPTILE = {"k": 5, "eta": 0.02}  # the Reptile sine demo's inner loop
+MAML = {"eta": 0.01, "meta_lr": 1e-3, "meta_batch": 25}  # the MAML paper's sine setting
+TARGET_MSE = 0.2
+
+
+@dataclass
+class Settings:
+    """How long and how often each section runs (``full``, ``quick`` or ``tiny`` for the test)."""
+
+    name: str
+    chunk_s: float  # the length of one timed repeat
+    repeats: int
+    meta_batches: tuple[int, ...] = (1, 10, 25, 100)
+    prototype_meta_batches: tuple[int, ...] = (1, 10, 25, 100)
+    # time to quality: package candidates (n, ε) tried in order; each stops once slower than the best so far
+    # (from --search, results/*-search.md: every n ≥ 5 at ε = 1 needs about 16 000 outer steps to the
+    # target, serial Reptile at ε = 0.5 about 23 000 and the other (n, ε) more; ε > 1 diverges. The
+    # seed-style loop is serial Reptile (n = 1), whose best ε there was 0.5.)
+    ttq_package: tuple[tuple[int, float], ...] = ((5, 1.0), (10, 1.0), (1, 0.5))
+    ttq_seed_eps: tuple[float, ...] = (0.5,)
+    ttq_cap_s: float = 90.0  # per package candidate
+    ttq_seed_cap_s: float = 240.0  # the seed-style loop's hard cap
+    ttq_seed_factor: float = 12.0  # … or this many times the package's best time, whichever is smaller
+    ttq_target: float = TARGET_MSE
+    ttq_eval_tasks: int = 100
+    ttq_first_eval_s: float = 0.25
+    clock: str = "wall"  # what the time-to-quality caps and comparisons use: "wall" or "cpu" (process) time
+    maml_ks: tuple[int, ...] = (1, 5)
+    memory_ks: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    gpu_meta_batches: tuple[int, ...] = (1, 10, 100, 1000, 4000)
+    gpu_episode_batches: tuple[int, ...] = (1, 10, 100)
+    search_eps: dict[int, tuple[float, ...]] = field(default_factory=dict)
+    search_max_tasks: int = 0
+
+
+FULL = Settings("full", chunk_s=1.0, repeats=5)
+QUICK = Settings(
+    "quick",
+    chunk_s=0.2,
+    repeats=3,
+    prototype_meta_batches=(25,),
+    ttq_package=((5, 1.0),),
+    ttq_seed_eps=(0.5,),
+    ttq_cap_s=2.0,
+    ttq_seed_cap_s=2.0,
+    memory_ks=(1, 4, 16, 32),
+    gpu_meta_batches=(1, 100, 1000),
+    gpu_episode_batches=(1, 10),
+)
+TINY = Settings(
+    "tiny",
+    chunk_s=0.02,
+    repeats=1,
+    meta_batches=(1, 4),
+    prototype_meta_batches=(4,),
+    ttq_package=((4, 1.0), (2, 0.5)),
+    ttq_seed_eps=(0.5,),
+    ttq_cap_s=0.2,
+    ttq_seed_cap_s=0.2,
+    ttq_target=1e9,  # reached at the first evaluation: proves the machinery, not the quality
+    ttq_eval_tasks=4,
+    ttq_first_eval_s=0.02,
+    maml_ks=(1,),
+    memory_ks=(1, 2),
+    gpu_meta_batches=(1, 2),
+    gpu_episode_batches=(1, 2),
+)
+#: ``--search``: Reptile at several (n, ε), run with the prototype (the package's arithmetic, faster)
+#: and compared in tasks and outer steps to the target; n = 1 is the seed-style loop's algorithm.
+SEARCH_EPS = {1: (0.2, 0.3, 0.5, 0.7), 2: (0.7, 1.0), 3: (1.0,), 5: (0.7, 1.0), 10: (1.0,), 25: (1.0,)}
+SEARCH_CAP_S = 60.0
+
+
+# ---------------------------------------------------------------------------
+# The machine
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine_info(threads: int) -> dict[str, object]:
+    """CPU/GPU model, cores, versions, date, threads and the load average now."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    cpu = _cpu_model()
+    cores = os.cpu_count() or 1
+    slug = re.sub(r"\((r|tm)\)|cpu|@.*", "", (gpu or cpu).lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-") + f"-{cores}c"
+    return {
+        "slug": slug,
+        "cpu": cpu,
+        "cores": cores,
+        "gpu": gpu,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "reptile_edu": reptile_edu.__version__,
+        "platform": platform.platform(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch_threads": threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: active)"),
+        "load_average_start": _loadavg(),
+    }
+
+
+def _loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Timing
+
+
+def _sync(device: torch.device | str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+@dataclass
+class Contender:
+    """Something to time: ``run(steps)`` does ``steps`` steps of ``units`` units each (tasks, meta-steps)."""
+
+    key: str
+    run: Callable[[int], object]
+    units: float
+    device: str = "cpu"
+    steps: int = 1
+    rates: list[float] = field(default_factory=list)
+    cpu_rates: list[float] = field(default_factory=list)
+
+    def timed(self, steps: int) -> tuple[float, float]:
+        """Wall time and this process's CPU time (all threads) of ``run(steps)``."""
+        _sync(self.device)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        self.run(steps)
+        _sync(self.device)
+        return time.perf_counter() - start, time.process_time() - start_cpu
+
+
+def measure(contenders: list[Contender], chunk_s: float, repeats: int) -> dict[str, dict[str, float]]:
+    """Units per second of each contender: warm-up, size a chunk to ``chunk_s``, then ``repeats`` rounds.
+
+    The rounds are interleaved (A B C, A B C, …) so that changing load hits every contender alike.
+    ``median``/``min``/``max`` are per second of wall time; ``per_cpu_s`` is the median per second
+    of this process's CPU time, which other processes on a shared machine disturb less.
+    """
+    for c in contenders:  # warm-up, then size the chunk
+        c.timed(1)
+        steps, (elapsed, _) = 1, c.timed(1)
+        while elapsed < chunk_s / 4:
+            steps *= 4
+            elapsed, _ = c.timed(steps)
+        c.steps = max(1, round(steps * chunk_s / max(elapsed, 1e-9)))
+    for _ in range(repeats):
+        for c in contenders:
+            wall, cpu = c.timed(c.steps)
+            c.rates.append(c.steps * c.units / wall)
+            c.cpu_rates.append(c.steps * c.units / max(cpu, 1e-9))
+    return {
+        c.key: {
+            "median": statistics.median(c.rates),
+            "min": min(c.rates),
+            "max": max(c.rates),
+            "per_cpu_s": statistics.median(c.cpu_rates),
+            "repeats": len(c.rates),
+            "steps_per_repeat": c.steps,
+        }
+        for c in contenders
+    }
+
+
+# ---------------------------------------------------------------------------
+# 1. Reptile throughput
+
+
+def _reptile_contender(key: str, n: int, device: str = "cpu", seed: int = 0) -> Contender:
+    torch.manual_seed(seed)
+    model = MLP.preset("reptile").to(device)
+    family, g = SineFamily("reptile"), torch.Generator().manual_seed(seed)
+
+    def run(steps: int) -> None:
+        reptile(model, family, steps=steps, **REPTILE, epsilon=0.1, meta_batch=n, generator=g, progress=False)
+
+    return Contender(key, run, n, device)
+
+
+def _prototype_contender(key: str, n: int, seed: int = 0) -> Contender:
+    torch.manual_seed(seed)
+    model = MLP.preset("reptile")
+    family, g = SineFamily("reptile"), torch.Generator().manual_seed(seed)
+
+    def run(steps: int) -> None:
+        fast_reptile.fast_reptile(model, family, steps=steps, **REPTILE, epsilon=0.1, meta_batch=n, generator=g)
+
+    return Contender(key, run, n)
+
+
+def _seed_contender(seed: int = 0) -> Contender:
+    torch.manual_seed(seed)
+    model = seed_style.SineNet()
+    calls = iter(range(seed, 10**9))
+
+    def run(steps: int) -> None:
+        seed_style.train(model, steps, **REPTILE, epsilon=0.1, seed=next(calls))
+
+    return Contender("seed_style", run, 1)
+
+
+def reptile_throughput(s: Settings) -> dict[str, object]:
+    contenders = [_seed_contender()]
+    contenders += [_reptile_contender(f"package_n{n}", n) for n in s.meta_batches]
+    contenders += [_prototype_contender(f"prototype_n{n}", n) for n in s.prototype_meta_batches]
+    rates = measure(contenders, s.chunk_s, s.repeats)
+    seed = rates["seed_style"]["median"]
+    for r in rates.values():
+        r["speedup_vs_seed"] = r["median"] / seed
+    return {
+        "setting": "SineFamily('reptile'), MLP.preset('reptile') 1-64-64-1 tanh, k=5 full-batch steps of "
+        "η=0.02 on 10 points, ε=0.1; tasks adapted per second, task sampling included",
+        "unit": "tasks/s",
+        "rates": rates,
+    }
+
+
+def threads_check(s: Settings, threads: int) -> dict[str, float]:
+    """Package Reptile at n = 25 with 1 thread and with the configured number, interleaved (is threading worth it?)."""
+    contenders = []
+    for t in sorted({1, threads}):
+        c = _reptile_contender(f"package_n25_threads{t}", 25)
+
+        def run(steps: int, inner=c.run, t=t) -> None:
+            torch.set_num_threads(t)
+            try:
+                inner(steps)
+            finally:
+                torch.set_num_threads(threads)
+
+        c.run = run
+        contenders.append(c)
+    return {key: r["median"] for key, r in measure(contenders, s.chunk_s, s.repeats).items()}
+
+
+# ---------------------------------------------------------------------------
+# 2. Time to quality
+
+
+class Stopwatch:
+    """Training time with evaluation pauses; decides when to evaluate and when to stop.
+
+    Evaluations happen after ``first`` s of training, then every ``first`` s or 5 % of the time so
+    far, whichever is longer, and at the cap. The reported time is that of the first evaluation
+    at or under the target, so it can overstate the true crossing by up to one interval.
+    """
+
+    def __init__(
+        self, evaluate_fn: Callable[[], float], target: float, cap_s: float, first: float, clock: str = "wall"
+    ) -> None:
+        self.evaluate_fn, self.target, self.cap_s, self.first, self.clock = evaluate_fn, target, cap_s, first, clock
+        self.train_s = self.train_cpu_s = 0.0
+        self.next_eval = first
+        self.curve: list[tuple[float, float, int, float]] = []
+        self.result = "cap"
+        self.start()
+
+    def start(self) -> None:
+        self.mark, self.mark_cpu = time.perf_counter(), time.process_time()
+
+    def tick(self, tasks: int) -> bool:
+        """Called after every outer step; False means stop."""
+        self.train_s += time.perf_counter() - self.mark
+        self.train_cpu_s += time.process_time() - self.mark_cpu
+        elapsed = self.train_s if self.clock == "wall" else self.train_cpu_s
+        if elapsed >= self.next_eval or elapsed >= self.cap_s:
+            try:
+                mse = self.evaluate_fn()
+            except DivergenceError:
+                mse = math.nan
+            self.curve.append((round(self.train_s, 3), round(self.train_cpu_s, 3), tasks, round(mse, 4)))
+            if not math.isfinite(mse):
+                self.result = "diverged"
+                return False
+            if mse <= self.target:
+                self.result = "reached"
+                return False
+            if elapsed >= self.cap_s:
+                return False
+            self.next_eval = max(elapsed + self.first, elapsed * 1.05)
+        self.start()
+        return True
+
+    def report(self, **settings: object) -> dict[str, object]:
+        last = self.curve[-1] if self.curve else (self.train_s, self.train_cpu_s, 0, math.nan)
+        return {
+            "settings": settings,
+            "result": self.result,
+            "time_s": last[0],
+            "cpu_time_s": last[1],
+            "tasks": last[2],
+            "mse": last[3],
+            "cap_s": round(self.cap_s, 2),
+            "clock": self.clock,
+            "evaluations": len(self.curve),
+            "curve_time_cputime_tasks_mse": self.curve,
+        }
+
+
+def _held_out(s: Settings, seed: int) -> reptile_edu.Episodes:
+    return SineFamily("reptile", shots=10, queries=100).episodes(s.ttq_eval_tasks, torch.Generator().manual_seed(seed))
+
+
+def _mse_after_adaptation(model: torch.nn.Module, held: reptile_edu.Episodes) -> float:
+    return evaluate(model, held, k=32, eta=0.02).final
+
+
+def ttq_package(n: int, eps: float, held, s: Settings, cap_s: float, seed: int, prototype: bool = False):
+    torch.manual_seed(seed)
+    model = MLP.preset("reptile")
+    family, g = SineFamily("reptile"), torch.Generator().manual_seed(seed)
+    watch = Stopwatch(lambda: _mse_after_adaptation(model, held), s.ttq_target, cap_s, s.ttq_first_eval_s, s.clock)
+    watch.start()
+    try:
+        if prototype:
+            fast_reptile.fast_reptile(
+                model, family, steps=10**9, **REPTILE, epsilon=eps, meta_batch=n, generator=g,
+                callback=lambda step, _loss: watch.tick(step * n),
+            )  # fmt: skip
+        else:
+            reptile(
+                model, family, steps=10**9, **REPTILE, epsilon=eps, meta_batch=n, generator=g, progress=False,
+                callback=lambda step, _loss: watch.tick(step * n),
+            )  # fmt: skip
+    except (DivergenceError, FloatingPointError):
+        watch.result = "diverged"
+    return watch.report(meta_batch=n, epsilon=eps, **REPTILE)
+
+
+def ttq_seed(eps: float, held, s: Settings, cap_s: float, seed: int):
+    torch.manual_seed(seed)
+    model = seed_style.SineNet()
+    mirror = MLP.preset("reptile")  # the same weights in the package's MLP, to evaluate both the same way
+
+    def mse() -> float:
+        with torch.no_grad():
+            for dst, src in zip(mirror.parameters(), model.parameters()):
+                dst.copy_(src)
+        return _mse_after_adaptation(mirror, held)
+
+    family, g = SineFamily("reptile"), torch.Generator().manual_seed(seed)
+
+    def sample() -> tuple[torch.Tensor, torch.Tensor]:  # the package's task stream at n = 1, same seed
+        ep = family.episodes(1, g)
+        return ep.x_support[0], ep.y_support[0]
+
+    watch = Stopwatch(mse, s.ttq_target, cap_s, s.ttq_first_eval_s, s.clock)
+    watch.start()
+    seed_style.train(model, 10**9, **REPTILE, epsilon=eps, callback=lambda step, _loss: watch.tick(step), sample=sample)
+    return watch.report(meta_batch=1, epsilon=eps, **REPTILE)
+
+
+def time_to_quality(s: Settings, seed: int = 0, log: Callable[[str], None] = print) -> dict[str, object]:
+    held = _held_out(s, seed + 1000)
+    tkey = "time_s" if s.clock == "wall" else "cpu_time_s"
+
+    def best_of(runs: list[dict]) -> dict | None:
+        reached = [r for r in runs if r["result"] == "reached"]
+        return min(reached, key=lambda r: r[tkey]) if reached else None
+
+    package: list[dict] = []
+    for n, eps in s.ttq_package:
+        best = best_of(package)
+        cap = min(s.ttq_cap_s, best[tkey]) if best else s.ttq_cap_s
+        package.append(ttq_package(n, eps, held, s, cap, seed))
+        log(f"  package n={n} ε={eps}: {package[-1]['result']} at {package[-1]['time_s']:.1f} s")
+    best_pkg = best_of(package)
+    n_best, eps_best = (best_pkg["settings"]["meta_batch"], best_pkg["settings"]["epsilon"]) if best_pkg else (5, 1.0)
+    prototype = ttq_package(n_best, eps_best, held, s, s.ttq_cap_s, seed, prototype=True)
+    log(f"  prototype n={n_best} ε={eps_best}: {prototype['result']} at {prototype['time_s']:.1f} s")
+
+    seed_cap = s.ttq_seed_cap_s
+    if best_pkg:
+        seed_cap = min(seed_cap, max(s.ttq_seed_factor * best_pkg[tkey], 10 * s.ttq_first_eval_s))
+    seeds: list[dict] = []
+    for eps in s.ttq_seed_eps:
+        best = best_of(seeds)
+        seeds.append(ttq_seed(eps, held, s, min(seed_cap, best[tkey]) if best else seed_cap, seed))
+        log(f"  seed-style ε={eps}: {seeds[-1]['result']} at {seeds[-1]['time_s']:.1f} s")
+    best_seed = best_of(seeds)
+    out: dict[str, object] = {
+        "setting": f"Reptile sine demo; held-out: {s.ttq_eval_tasks} fixed tasks, 10 shots, 100 queries, "
+        f"32 SGD steps of η=0.02; target MSE ≤ {s.ttq_target}; evaluation time not counted; caps and "
+        f"comparisons in {'wall' if s.clock == 'wall' else 'CPU (process)'} time",
+        "clock": s.clock,
+        "package_runs": package,
+        "prototype_run": prototype,
+        "seed_style_runs": seeds,
+        "package_best": best_pkg,
+        "seed_style_best": best_seed,
+    }
+    if best_pkg:
+        if best_seed:
+            out["speedup_vs_seed"] = best_seed["time_s"] / best_pkg["time_s"]
+            out["speedup_vs_seed_cpu_time"] = best_seed["cpu_time_s"] / best_pkg["cpu_time_s"]
+        else:  # the seed-style loop never got there: a lower bound
+            out["speedup_vs_seed_at_least"] = max(r["time_s"] for r in seeds) / best_pkg["time_s"]
+            out["speedup_vs_seed_cpu_time_at_least"] = max(r["cpu_time_s"] for r in seeds) / best_pkg["cpu_time_s"]
+    return out
+
+
+def ttq_search(s: Settings, seed: int = 0, log: Callable[[str], None] = print) -> list[dict]:
+    """Tasks needed to reach the target for several (n, ε), with the exact prototype (fast, same arithmetic)."""
+    held = _held_out(s, seed + 1000)
+    out = []
+    for n, eps_list in SEARCH_EPS.items():
+        for eps in eps_list:
+            r = ttq_package(n, eps, held, s, SEARCH_CAP_S if s.name == "full" else s.ttq_cap_s, seed, prototype=True)
+            r["outer_steps"] = r["tasks"] // n
+            out.append(r)
+            log(f"  search n={n} ε={eps}: {r['result']}, {r['tasks']} tasks, {r['time_s']:.1f} s")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 3. MAML throughput
+
+
+def _higher_status() -> tuple[bool, str]:
+    try:
+        import higher
+
+        net = maml_baselines.sine_net()
+        maml_baselines.higher_meta_gradient(
+            net, SineFamily("maml").episodes(2, torch.Generator().manual_seed(0)), k=1, eta=0.01
+        )
+        assert higher.innerloop_ctx
+        return True, f"higher {importlib.metadata.version('higher')} works with torch {torch.__version__}"
+    except Exception as err:
+        return False, f"{type(err).__name__}: {err}"
+
+
+def maml_throughput(s: Settings, seed: int = 0) -> dict[str, object]:
+    ok, status = _higher_status()
+    baseline = "higher" if ok else "per_task_loop"
+    family = SineFamily("maml")
+    out: dict[str, object] = {
+        "setting": "SineFamily('maml'), MLP 1-40-40-1 ReLU, second-order MAML, meta-batch 25, inner SGD "
+        "η=0.01, Adam meta_lr=1e-3; meta-steps per second, task sampling included",
+        "baseline": baseline,
+        "baseline_status": status,
+        "unit": "meta-steps/s",
+        "by_k": {},
+    }
+    # the two compute the same meta-gradient: check it once
+    torch.manual_seed(seed)
+    net = maml_baselines.sine_net()
+    mlp = MLP.preset("maml")
+    with torch.no_grad():  # the same θ in both (the parameters come in the same order)
+        for dst, src in zip(mlp.parameters(), net.parameters()):
+            dst.copy_(src)
+    ep = family.episodes(MAML["meta_batch"], torch.Generator().manual_seed(seed))
+    (maml_baselines.higher_meta_gradient if ok else maml_baselines.loop_meta_gradient)(net, ep, k=2, eta=MAML["eta"])
+    ref, _ = maml_meta_gradient(mlp, ep, k=2, eta=MAML["eta"])
+    out["max_abs_gradient_difference"] = max(
+        (p.grad - ref[name]).abs().max().item() for p, (name, _) in zip(net.parameters(), mlp.named_parameters())
+    )
+    for k in s.maml_ks:
+        torch.manual_seed(seed)
+        model = MLP.preset("maml")
+        g1 = torch.Generator().manual_seed(seed)
+
+        def run_package(steps: int, model=model, g1=g1, k=k) -> None:
+            maml(model, family, steps=steps, k=k, **MAML, generator=g1, progress=False)
+
+        torch.manual_seed(seed)
+        net = maml_baselines.sine_net()
+        opt = torch.optim.Adam(net.parameters(), lr=MAML["meta_lr"])
+        g2 = torch.Generator().manual_seed(seed)
+
+        def run_baseline(steps: int, net=net, opt=opt, g2=g2, k=k) -> None:
+            maml_baselines.train(
+                net, family, opt, steps, k=k, eta=MAML["eta"], meta_batch=MAML["meta_batch"], generator=g2,
+                use_higher=ok,
+            )  # fmt: skip
+
+        rates = measure(
+            [Contender("package", run_package, 1), Contender(baseline, run_baseline, 1)], s.chunk_s, s.repeats
+        )
+        rates["speedup"] = rates["package"]["median"] / rates[baseline]["median"]
+        out["by_k"][str(k)] = rates
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 4. Memory
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (the profiler's C++ start/stop lines) for a moment."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            sys.stderr.flush()
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def peak_bytes(fn: Callable[[], object], device: str = "cpu") -> int:
+    """Peak bytes allocated by torch while ``fn`` runs, above what was allocated when it started.
+
+    CUDA: ``torch.cuda.max_memory_allocated``. CPU: every allocation and free of torch's CPU
+    allocator as recorded by ``torch.profiler`` (``profile_memory=True``), summed in time order;
+    the peak of that running sum. This counts tensors (activations kept for backward, per-task
+    parameters, gradients), not Python objects or the allocator's cached pages.
+    """
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        fn()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    from torch.profiler import ProfilerActivity, profile
+
+    with warnings.catch_warnings(), _quiet_stderr():
+        warnings.simplefilter("ignore")
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            fn()
+    events = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]")
+    live = peak = 0
+    for _, nbytes in events:
+        live += nbytes
+        peak = max(peak, live)
+    return peak
+
+
+def memory(s: Settings, device: str = "cpu", seed: int = 0) -> dict[str, object]:
+    family = SineFamily("maml")
+    ep = family.episodes(MAML["meta_batch"], torch.Generator().manual_seed(seed), device)
+    torch.manual_seed(seed)
+    model = MLP.preset("maml").to(device)
+    steps = {
+        "MAML": lambda k: maml_meta_gradient(model, ep, k=k, eta=MAML["eta"]),
+        "FOMAML": lambda k: maml_meta_gradient(model, ep, k=k, eta=MAML["eta"], first_order=True),
+        "Reptile": lambda k: reptile_step(model, ep, k=k, eta=MAML["eta"], epsilon=0.1),
+    }
+    mib: dict[str, dict[str, float]] = {}
+    for name, step in steps.items():
+        step(1)  # warm-up
+        mib[name] = {str(k): peak_bytes(lambda step=step, k=k: step(k), device) / 2**20 for k in s.memory_ks}
+    method = "torch.cuda.max_memory_allocated" if torch.device(device).type == "cuda" else "torch.profiler"
+    return {
+        "setting": "one meta-step (meta-gradient, or Reptile's adaptation and update) of MLP 1-40-40-1 ReLU "
+        "on 25 MAML sine tasks, η=0.01",
+        "device": device,
+        "method": method,
+        "unit": "MiB above the memory in use before the step",
+        "peak_mib": mib,
+    }
+
+
+def plot_memory(results: dict[str, object], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    styles = {"MAML": ("o", "-"), "FOMAML": ("s", "--"), "Reptile": ("^", ":")}  # FOMAML and Reptile overlap
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for entry in results:
+        for name, by_k in entry["peak_mib"].items():
+            ks = [int(k) for k in by_k]
+            label = f"{name} ({entry['device']}, {entry['method']})"
+            marker, line = styles.get(name, ("o", "-"))
+            ax.plot(ks, list(by_k.values()), marker=marker, linestyle=line, label=label)
+    ax.set_ylim(bottom=0)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("inner steps k")
+    ax.set_ylabel("peak memory of one meta-step (MiB)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+# 5. GPU
+
+
+def _episode_source(device: str):
+    """5-way 5-shot character episodes and the conv net, when the package has them; else a reason."""
+    try:
+        from reptile_edu.episodes import EpisodeSampler
+        from reptile_edu.models import ConvNet
+    except ImportError as err:
+        return None, None, f"skipped: {err}"
+    if torch.device(device).type == "cuda":
+        from reptile_edu.data import builtin_alphabets
+
+        images = builtin_alphabets("train")
+    else:  # the CPU code path (tests): random images of the right shape, no data generation
+        images = torch.randint(0, 256, (20, 20, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    return EpisodeSampler(images, ways=5, shots=5, queries=5), ConvNet, None
+
+
+def gpu(s: Settings, device: str = "cuda", seed: int = 0) -> dict[str, object]:
+    """Tasks per second against meta-batch size on ``device`` and on the CPU; ``device='cpu'`` tests the code."""
+    sine: dict[str, dict[str, float]] = {}
+    for n in s.gpu_meta_batches:
+        rates = measure(
+            [_reptile_contender("device", n, device, seed), _reptile_contender("cpu", n, "cpu", seed)],
+            s.chunk_s,
+            max(1, s.repeats - 2),
+        )
+        sine[str(n)] = {"device": rates["device"]["median"], "cpu": rates["cpu"]["median"]}
+        sine[str(n)]["speedup"] = sine[str(n)]["device"] / sine[str(n)]["cpu"]
+    out: dict[str, object] = {
+        "device": device,
+        "name": torch.cuda.get_device_name(device) if torch.device(device).type == "cuda" else "cpu (code-path check)",
+        "sine_reptile_tasks_per_s": sine,
+    }
+    sampler, conv_net, reason = _episode_source(device)
+    if sampler is None:
+        out["episodes"] = reason
+        return out
+    episodes: dict[str, dict[str, float]] = {}
+    for n in s.gpu_episode_batches:
+        contenders = []
+        for key, dev in (("device", device), ("cpu", "cpu")):
+            torch.manual_seed(seed)
+            model = conv_net(5).to(dev)
+            g = torch.Generator().manual_seed(seed)
+
+            def run(steps: int, model=model, g=g, n=n) -> None:
+                reptile(
+                    model, sampler, steps=steps, k=5, eta=0.01, epsilon=1.0, meta_batch=n, generator=g, progress=False
+                )
+
+            contenders.append(Contender(key, run, n, dev))
+        rates = measure(contenders, s.chunk_s, max(1, s.repeats - 2))
+        episodes[str(n)] = {"device": rates["device"]["median"], "cpu": rates["cpu"]["median"]}
+        episodes[str(n)]["speedup"] = episodes[str(n)]["device"] / episodes[str(n)]["cpu"]
+    out["episodes"] = {
+        "setting": "Reptile, ConvNet(5) on 5-way 5-shot 28×28 character episodes, k=5 SGD steps of η=0.01",
+        "tasks_per_s": episodes,
+    }
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Goals and the report
+
+
+def goals(results: dict[str, object]) -> list[dict[str, object]]:
+    """Each goal of the issue: the value reached (wall time; CPU time in brackets) and whether it is met."""
+    out = []
+    rt = results.get("reptile_throughput")
+    if rt and "package_n25" in rt["rates"]:
+        r, seed = rt["rates"]["package_n25"], rt["rates"]["seed_style"]
+        x, x_cpu = r["speedup_vs_seed"], r["per_cpu_s"] / seed["per_cpu_s"]
+        out.append(
+            {"goal": "Reptile throughput at n=25 ≥ 20× seed-style", "value": f"{x:.1f}× ({x_cpu:.1f}×)", "met": x >= 20}
+        )
+    tq = results.get("time_to_quality")
+    if tq:
+        tkey = "time_s" if tq["clock"] == "wall" else "cpu_time_s"
+        best = tq["package_best"]
+        if best:
+            value, met = f"{best['time_s']:.1f} s ({best['cpu_time_s']:.1f} s)", best[tkey] <= 10
+        else:
+            runs = tq["package_runs"]
+            value = f"> {max(r['time_s'] for r in runs):.0f} s (> {max(r['cpu_time_s'] for r in runs):.0f} s)"
+            met = False
+        out.append({"goal": "time to MSE ≤ 0.2 ≤ 10 s (package)", "value": value, "met": met})
+        goal = "time to quality ≥ 10× faster than seed-style"
+        clock = "" if tq["clock"] == "wall" else "_cpu_time"
+        if "speedup_vs_seed" in tq:
+            x, x_cpu = tq["speedup_vs_seed"], tq["speedup_vs_seed_cpu_time"]
+            out.append({"goal": goal, "value": f"{x:.1f}× ({x_cpu:.1f}×)", "met": tq["speedup_vs_seed" + clock] >= 10})
+        elif "speedup_vs_seed_at_least" in tq:
+            x, x_cpu = tq["speedup_vs_seed_at_least"], tq["speedup_vs_seed_cpu_time_at_least"]
+            met = True if tq["speedup_vs_seed" + clock + "_at_least"] >= 10 else None
+            out.append({"goal": goal, "value": f"> {x:.1f}× (> {x_cpu:.1f}×)", "met": met})
+        else:
+            out.append({"goal": goal, "value": "n/a: the package did not reach the target", "met": False})
+    mt = results.get("maml_throughput")
+    if mt:
+        for k, r in mt["by_k"].items():
+            x, x_cpu = r["speedup"], r["package"]["per_cpu_s"] / r[mt["baseline"]]["per_cpu_s"]
+            out.append(
+                {"goal": f"MAML k={k} ≥ 10× {mt['baseline']}", "value": f"{x:.1f}× ({x_cpu:.1f}×)", "met": x >= 10}
+            )
+    for mem in results.get("memory", []):
+        peak = mem["peak_mib"]
+        ks = list(peak["MAML"])
+        grow = peak["MAML"][ks[-1]] / max(peak["MAML"][ks[0]], 1e-9)
+        flat = peak["Reptile"][ks[-1]] / max(peak["Reptile"][ks[0]], 1e-9)
+        out.append(
+            {
+                "goal": f"memory ({mem['device']}): MAML grows with k, Reptile flat",
+                "value": f"MAML ×{grow:.1f}, Reptile ×{flat:.2f} from k={ks[0]} to k={ks[-1]}",
+                "met": grow > 2 and flat < 1.5,
+            }
+        )
+    return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+
+
+def markdown(results: dict[str, object]) -> str:
+    m = results["machine"]
+    lines = [
+        f"# reptile-edu benchmarks: {m['slug']}",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; GPU: {m['gpu'] or 'none'}",
+        f"- torch {m['torch']}, Python {m['python']}, reptile-edu {m['reptile_edu']}; {m['date']}",
+        f"- torch threads {m['torch_threads']}, OMP_WAIT_POLICY {m['omp_wait_policy']}; "
+        f"load average at start {m['load_average_start']}, at end {m.get('load_average_end')}",
+        f"- mode `{results['mode']}`, wall time {results['wall_s']:.0f} s; command `{results['command']}`",
+        "",
+    ]
+    rt = results.get("reptile_throughput")
+    if rt:
+        lines += [
+            "## 1. Reptile throughput (sine, CPU)",
+            "",
+            rt["setting"] + ". Median of the repeats (min–max).",
+            "",
+            "| implementation | meta-batch n | tasks/s | × seed-style | tasks per CPU-second | × seed-style |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for key, r in rt["rates"].items():
+            who, n = (key.rsplit("_n", 1) + ["1"])[:2] if key != "seed_style" else ("seed-style loop", "1")
+            who = {"package": "`reptile_edu.reptile`", "prototype": "prototype (`benchmarks/fast_reptile.py`)"}.get(
+                who, who
+            )
+            cpu_x = r["per_cpu_s"] / rt["rates"]["seed_style"]["per_cpu_s"]
+            lines.append(
+                f"| {who} | {n} | {_fmt(r['median'])} ({_fmt(r['min'])}–{_fmt(r['max'])}) | "
+                f"{r['speedup_vs_seed']:.1f}× | {_fmt(r['per_cpu_s'])} | {cpu_x:.1f}× |"
+            )
+        if "threads_check" in results:
+            tc = ", ".join(
+                f"{k.rsplit('threads', 1)[1]} thread(s): {_fmt(v)}" for k, v in results["threads_check"].items()
+            )
+            lines += ["", f"Package at n = 25 by torch threads (tasks/s): {tc}."]
+        lines.append("")
+    tq = results.get("time_to_quality")
+    if tq:
+        lines += [
+            "## 2. Time to quality (sine, CPU)",
+            "",
+            tq["setting"] + ".",
+            "",
+            "| run | n | ε | result | training time | CPU time | tasks |",
+            "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        ]
+
+        def row(label: str, r: dict) -> str:
+            more = "" if r["result"] == "reached" else "> "
+            st = r["settings"]
+            return (
+                f"| {label} | {st['meta_batch']} | {st['epsilon']} | {r['result']} | {more}{r['time_s']:.1f} s | "
+                f"{more}{r['cpu_time_s']:.1f} s | {r['tasks']:,} |"
+            )
+
+        lines += [row("`reptile_edu.reptile`", r) for r in tq["package_runs"]]
+        lines.append(row("prototype (`fast_reptile.py`)", tq["prototype_run"]))
+        lines += [row("seed-style loop", r) for r in tq["seed_style_runs"]]
+        if "speedup_vs_seed" in tq:
+            lines += [
+                "",
+                f"Package (best) vs seed-style (best): {tq['speedup_vs_seed']:.1f}× faster in wall time, "
+                f"{tq['speedup_vs_seed_cpu_time']:.1f}× in CPU time.",
+            ]
+        elif "speedup_vs_seed_at_least" in tq:
+            lines += [
+                "",
+                f"Package (best) vs seed-style: more than {tq['speedup_vs_seed_at_least']:.1f}× faster in wall "
+                f"time, more than {tq['speedup_vs_seed_cpu_time_at_least']:.1f}× in CPU time.",
+            ]
+        lines += [
+            "",
+            "A run stops (result `cap`) at its cap, which for every run after the first of its kind is the "
+            "best time so far of its kind: it can no longer win. The prototype runs the package's best "
+            "settings. Times are those of the first evaluation at or under the target (evaluations "
+            "every 0.25 s or 5 % of the time so far).",
+            "",
+        ]
+    search = results.get("time_to_quality_search")
+    if search:
+        lines += [
+            "### Search (prototype, same arithmetic as the package)",
+            "",
+            "| n | ε | result | tasks | outer steps | training time |",
+            "| ---: | ---: | --- | ---: | ---: | ---: |",
+        ]
+        for r in search:
+            st = r["settings"]
+            more = "" if r["result"] == "reached" else "> "
+            lines.append(
+                f"| {st['meta_batch']} | {st['epsilon']} | {r['result']} | {more}{r['tasks']:,} | "
+                f"{more}{r['outer_steps']:,} | {more}{r['time_s']:.1f} s |"
+            )
+        lines.append("")
+    mt = results.get("maml_throughput")
+    if mt:
+        lines += [
+            "## 3. MAML throughput (sine, CPU)",
+            "",
+            f"{mt['setting']}. Baseline: `{mt['baseline']}` ({mt['baseline_status']}); max |Δ meta-gradient| "
+            f"package vs baseline = {mt['max_abs_gradient_difference']:.1e}.",
+            "",
+            f"| k | `reptile_edu.maml` | {mt['baseline']} | speed-up | speed-up in CPU time |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for k, r in mt["by_k"].items():
+            pkg, base = r["package"], r[mt["baseline"]]
+            lines.append(
+                f"| {k} | {_fmt(pkg['median'])} | {_fmt(base['median'])} | {r['speedup']:.1f}× | "
+                f"{pkg['per_cpu_s'] / base['per_cpu_s']:.1f}× |"
+            )
+        lines.append("")
+    for mem in results.get("memory", []):
+        ks = list(mem["peak_mib"]["MAML"])
+        lines += [
+            f"## 4. Memory ({mem['device']}, {mem['method']})",
+            "",
+            f"{mem['setting']}; {mem['unit']}.",
+            "",
+            "| method | " + " | ".join(f"k={k}" for k in ks) + " |",
+            "| --- | " + " | ".join("---:" for _ in ks) + " |",
+        ]
+        for name, by_k in mem["peak_mib"].items():
+            lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in by_k.values()) + " |")
+        lines.append("")
+    if results.get("memory_plot"):
+        lines += [f"![peak memory against k]({results['memory_plot']})", ""]
+    g = results.get("gpu")
+    if "gpu" in results:
+        lines += ["## 5. GPU", ""]
+    if "gpu" not in results:
+        pass
+    elif not isinstance(g, dict):
+        lines += [str(g or "skipped: no CUDA device"), ""]
+    else:
+        lines += [
+            f"{g['name']}: Reptile on sine, tasks/s.",
+            "",
+            "| n | GPU | CPU | speed-up |",
+            "| ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {n} | {_fmt(r['device'])} | {_fmt(r['cpu'])} | {r['speedup']:.1f}× |"
+            for n, r in g["sine_reptile_tasks_per_s"].items()
+        ]
+        if isinstance(g.get("episodes"), dict):
+            lines += ["", g["episodes"]["setting"] + ", episodes/s:", "", "| n | GPU | CPU | speed-up |"]
+            lines += ["| ---: | ---: | ---: | ---: |"]
+            lines += [
+                f"| {n} | {_fmt(r['device'])} | {_fmt(r['cpu'])} | {r['speedup']:.1f}× |"
+                for n, r in g["episodes"]["tasks_per_s"].items()
+            ]
+        else:
+            lines += ["", f"Episodes: {g.get('episodes')}"]
+        lines.append("")
+    lines += ["## Goals", "", "Values in wall time; in brackets, in CPU time of this process.", ""]
+    lines += ["| goal | value | met |", "| --- | --- | --- |"]
+    for goal in results["goals"]:
+        met = {True: "yes", False: "**no**", None: "open (seed-style capped)"}[goal["met"]]
+        lines.append(f"| {goal['goal']} | {goal['value']} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a rough check in about 30 s")
+    p.add_argument("--tiny", action="store_true", help="seconds; for the test suite, numbers mean nothing")
+    p.add_argument(
+        "--search",
+        action="store_true",
+        help="also search (n, ε) for time to quality (+ ~10 min; the files get -search);\n"
+        "--search --sections search runs the search alone",
+    )
+    p.add_argument("--out", type=Path, default=HERE / "results", help="folder for the results (default %(default)s)")
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default %(default)s)")
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time to quality: cap and compare in wall time (default) or in this process's CPU time, "
+        "which other processes on a shared machine disturb less",
+    )
+    p.add_argument("--sections", default="reptile,ttq,maml,memory,gpu", help="comma-separated (default: all)")
+    p.add_argument("--gpu-device", default=None, help=argparse.SUPPRESS)  # 'cpu' exercises the GPU code path
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    s = dataclasses.replace(TINY if args.tiny else QUICK if args.quick else FULL, clock=args.clock)
+    sections = set(args.sections.split(","))
+    log = (lambda _msg: None) if args.tiny else (lambda msg: print(msg, flush=True))
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    reptile_edu.seed_everything(args.seed)
+    start = time.perf_counter()
+    results: dict[str, object] = {
+        "machine": machine_info(args.threads),
+        "mode": s.name,
+        "command": "python benchmarks/run.py" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])),
+        "settings": {k: v for k, v in asdict(s).items() if k != "search_eps"},
+    }
+    try:
+        if "reptile" in sections:
+            log("1. Reptile throughput …")
+            results["reptile_throughput"] = reptile_throughput(s)
+            results["threads_check"] = threads_check(s, args.threads)
+        if "ttq" in sections:
+            log("2. Time to quality …")
+            results["time_to_quality"] = time_to_quality(s, args.seed, log)
+        if args.search:
+            log("2b. Search for time to quality …")
+            results["time_to_quality_search"] = ttq_search(s, args.seed, log)
+        if "maml" in sections:
+            log("3. MAML throughput …")
+            results["maml_throughput"] = maml_throughput(s, args.seed)
+        if "memory" in sections:
+            log("4. Memory …")
+            results["memory"] = [memory(s, "cpu", args.seed)]
+            if torch.cuda.is_available():
+                results["memory"].append(memory(s, "cuda", args.seed))
+        if "gpu" in sections:
+            device = args.gpu_device or ("cuda" if torch.cuda.is_available() else None)
+            if device is None:
+                results["gpu"] = "skipped: torch.cuda.is_available() is False"
+            else:
+                log(f"5. GPU ({device}) …")
+                results["gpu"] = gpu(s, device, args.seed)
+    finally:
+        torch.set_num_threads(threads_before)
+    results["machine"]["load_average_end"] = _loadavg()
+    results["wall_s"] = time.perf_counter() - start
+    results["goals"] = goals(results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = results["machine"]["slug"] + ("" if s.name == "full" else f"-{s.name}") + ("-search" if args.search else "")
+    if results.get("memory"):
+        png = args.out / f"{stem}-memory.png"
+        plot_memory(results["memory"], png, f"{results['machine']['slug']}: one meta-step, 25 sine tasks")
+        results["memory_plot"] = png.name
+    (args.out / f"{stem}.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / f"{stem}.md").write_text(markdown(results), encoding="utf-8")
+    log(f"wrote {args.out / stem}.json, .md" + (", -memory.png" if results.get("memory_plot") else ""))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Shared by the few-shot tests: the built-in alphabets, generated once per test session into a temporary cache."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from reptile_edu import CharacterSet, builtin_alphabets
+
+
+@functools.cache
+def cache_root() -> Path:
+    """A fresh cache directory for this test session (removed at exit), never the user's own cache."""
+    path = Path(tempfile.mkdtemp(prefix="reptile-edu-test-cache-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+@functools.cache
+def _generate() -> tuple[CharacterSet, float]:
+    start = time.process_time()
+    chars = builtin_alphabets("all", cache=cache_root())
+    return chars, time.process_time() - start
+
+
+def alphabets(split: str = "all") -> CharacterSet:
+    """The built-in set (generated on the first call of the session, then from memory)."""
+    return _generate()[0].split(split)
+
+
+def generation_cpu_seconds() -> float:
+    """CPU time the first generation took in this process (independent of other load on the machine)."""
+    return _generate()[1]
