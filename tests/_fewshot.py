@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import torch
+
 from reptile_edu import CharacterSet, builtin_alphabets
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread for a while: the heavier few-shot tests then take the same few seconds
+    on a 2-core machine that other processes share (two spinning OpenMP threads crawl there)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @functools.cache
@@ -22,9 +38,10 @@ def cache_root() -> Path:
 
 @functools.cache
 def _generate() -> tuple[CharacterSet, float]:
-    start = time.process_time()
-    chars = builtin_alphabets("all", cache=cache_root())
-    return chars, time.process_time() - start
+    with one_thread():
+        start = time.process_time()
+        chars = builtin_alphabets("all", cache=cache_root())
+        return chars, time.process_time() - start
 
 
 def alphabets(split: str = "all") -> CharacterSet:

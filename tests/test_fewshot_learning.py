@@ -2,11 +2,12 @@
 classifies held-out alphabets, 5-way 1-shot, clearly above chance and better than the same net untrained."""
 
 import torch
-from _fewshot import alphabets
+from _fewshot import alphabets, one_thread
 
 from reptile_edu import ConvNet, EpisodeSampler, evaluate, reptile, seed_everything
 
 
+@one_thread()
 def test_a_short_reptile_run_beats_chance_on_5_way_1_shot():
     g = seed_everything(0)
     model = ConvNet(5)
