@@ -1,8 +1,9 @@
 """A prototype: Reptile for ``reptile_edu.MLP`` with a hand-derived backward pass (no autograd).
 
 Measured by ``benchmarks/run.py`` next to the package, so the lead can judge whether to move it
-into ``reptile_edu``. The arithmetic is the package's ``reptile_step`` (k full-batch SGD steps on
-each task's support set with the mean-squared error, then θ ← θ + ε·mean_t(θ̃_t − θ)); what
+into ``reptile_edu``. The arithmetic is the package's ``reptile_step`` with SGD (k SGD steps on
+each task's support set, or on minibatches of it, with the mean-squared error, then
+θ ← θ + ε·mean_t(θ̃_t − θ)); what
 changes is how: per inner step one forward and one hand-written backward pass of batched matmuls,
 with the SGD update fused into the weight-gradient matmul (``baddbmm_(…, alpha=-η)``), under
 ``torch.inference_mode`` (no autograd graph, no version counters), no ``torch.isfinite`` check
@@ -26,25 +27,39 @@ def _layers(model: MLP) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 @torch.inference_mode()
 def fast_reptile_step(
-    model: MLP, episodes: Episodes, *, k: int, eta: float, epsilon: float, update: bool = True
+    model: MLP,
+    episodes: Episodes,
+    *,
+    k: int,
+    eta: float,
+    epsilon: float,
+    batch_size: int | None = None,
+    update: bool = True,
 ) -> torch.Tensor:
     """One Reptile outer step on all tasks of ``episodes``; updates ``model`` in place when ``update``.
 
-    Returns the mean support loss at θ (a 0-d tensor, not synchronised), like ``reptile_step``.
+    ``batch_size`` as in ``reptile_step``: inner step i uses support points i·b … i·b + b − 1
+    (cyclically); ``None`` uses them all. Returns the mean loss of the first inner step's batch
+    at θ (a 0-d tensor, not synchronised).
     """
     if episodes.loss != "mse":
         raise ValueError("the prototype handles the MSE (sine) case only")
     act = model.activation
-    x, y = episodes.x_support, episodes.y_support
-    t, n = x.shape[:2]
+    xs, ys = episodes.x_support, episodes.y_support
+    t, shots = xs.shape[:2]
+    b = shots if batch_size is None else batch_size
+    if shots % b:
+        raise ValueError(f"batch_size must divide the number of support points ({shots}); got {b}.")
     theta = _layers(model)
     # θ̃_t for every task: [T, out, in] and [T, 1, out] (bias kept 3-d so it broadcasts in baddbmm)
     ws = [w.unsqueeze(0).repeat(t, 1, 1) for w, _ in theta]
     bs = [b.view(1, 1, -1).repeat(t, 1, 1) for _, b in theta]
-    scale = 2.0 / (n * y.shape[-1])  # d/d out of the per-task mean of squared errors
+    scale = 2.0 / (b * ys.shape[-1])  # d/d out of the per-task mean of squared errors
     first = None
     last = len(ws) - 1
-    for _ in range(k):
+    for step in range(k):
+        start = (step * b) % shots
+        x, y = xs[:, start : start + b], ys[:, start : start + b]
         hs = [x]
         h = x
         for i in range(last + 1):
@@ -83,6 +98,7 @@ def fast_reptile(
     eta: float = 0.02,
     epsilon: float = 0.1,
     meta_batch: int = 1,
+    batch_size: int | None = None,
     generator: torch.Generator | None = None,
     callback: Callable[[int, float], bool | None] | None = None,
 ) -> int:
@@ -93,9 +109,8 @@ def fast_reptile(
     """
     device = next(model.parameters()).device
     for s in range(steps):
-        loss = float(
-            fast_reptile_step(model, source.episodes(meta_batch, generator, device), k=k, eta=eta, epsilon=epsilon)
-        )
+        episodes = source.episodes(meta_batch, generator, device)
+        loss = float(fast_reptile_step(model, episodes, k=k, eta=eta, epsilon=epsilon, batch_size=batch_size))
         if not math.isfinite(loss):
             raise FloatingPointError(f"the prototype diverged at outer step {s + 1}")
         if callback is not None and callback(s + 1, loss) is False:

@@ -36,7 +36,7 @@ def test_tiny_run_writes_valid_results(bench, tmp_path):
     # one thread: under pytest OMP_WAIT_POLICY is not set, and two spinning threads crawl on a busy machine
     bench.main(["--tiny", "--threads", "1", "--out", str(tmp_path), "--gpu-device", "cpu"])  # cpu: GPU code path
     assert torch.get_num_threads() == threads
-    [json_file] = tmp_path.glob("*-tiny.json")
+    [json_file] = tmp_path.glob("*-tiny*.json")
     results = json.loads(json_file.read_text(encoding="utf-8"))
     machine = results["machine"]
     for key in ("cpu", "cores", "torch", "python", "date", "load_average_start", "torch_threads"):
@@ -58,25 +58,27 @@ def test_tiny_run_writes_valid_results(bench, tmp_path):
     assert (tmp_path / results["memory_plot"]).stat().st_size > 0
 
 
-def test_seed_style_loop_and_prototype_do_the_package_arithmetic(bench):
+@pytest.mark.parametrize("batch_size", [None, 10])
+def test_seed_style_loop_and_prototype_do_the_package_arithmetic(bench, batch_size):
     import fast_reptile
     import seed_style
 
     torch.manual_seed(0)
     model = MLP.preset("reptile")
-    ep = SineFamily("reptile").episodes(3, torch.Generator().manual_seed(0))
-    expected, _ = reptile_step(model, ep.task(0), k=5, eta=0.02, epsilon=0.3)
+    ep = SineFamily("reptile", shots=50).episodes(3, torch.Generator().manual_seed(0))
+    kw = {"k": 5, "eta": 0.02, "epsilon": 0.3, "batch_size": batch_size}
+    expected, _ = reptile_step(model, ep.task(0), **kw)
 
     net = seed_style.SineNet()
     with torch.no_grad():
         for dst, src in zip(net.parameters(), model.parameters()):
             dst.copy_(src)
-    seed_style.adapt_and_interpolate(net, ep.x_support[0], ep.y_support[0], k=5, eta=0.02, epsilon=0.3)
+    seed_style.adapt_and_interpolate(net, ep.x_support[0], ep.y_support[0], **kw)
     for got, want in zip(net.parameters(), expected.values()):
         torch.testing.assert_close(got, want)
 
-    expected, _ = reptile_step(model, ep, k=5, eta=0.02, epsilon=0.3)
+    expected, _ = reptile_step(model, ep, **kw)
     fast = copy.deepcopy(model)
-    fast_reptile.fast_reptile_step(fast, ep, k=5, eta=0.02, epsilon=0.3)
+    fast_reptile.fast_reptile_step(fast, ep, **kw)
     for name, got in fast.named_parameters():
         torch.testing.assert_close(got, expected[name])
