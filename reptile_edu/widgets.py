@@ -76,6 +76,18 @@ class TrainingPanel:
         raise NotImplementedError
 
     # -- shared behaviour -------------------------------------------------------------
+    def _meta_sliders(
+        self, k: int, k_max: int, eta: float, eta_min_exp: int, epsilon: float, meta_batch: int, n_max: int
+    ) -> None:
+        """The sliders every playground has: k, η (log scale from 10^eta_min_exp to 10), ε and n."""
+        common = {"continuous_update": False, "style": STYLE, "layout": LAYOUT}
+        self.k = W.IntSlider(k, 1, k_max, description=tr("k"), **common)
+        self.eta = W.FloatLogSlider(
+            eta, base=10, min=eta_min_exp, max=1, step=0.1, description=tr("eta"), readout_format=".3g", **common
+        )
+        self.epsilon = W.FloatSlider(epsilon, min=0.01, max=1.0, step=0.01, description=tr("epsilon"), **common)
+        self.meta_batch = W.IntSlider(meta_batch, 1, n_max, description=tr("n"), **common)
+
     @property
     def widget(self) -> W.Widget:
         """The whole panel, ready to display."""
@@ -185,18 +197,7 @@ class ReptilePlayground(TrainingPanel):
         g = torch.Generator().manual_seed(10_000 + seed)
         self.task = held_out.sample(1, 10, g)  # the task drawn in the figure
         self.eval_episodes = held_out.episodes(50, g, self.device)  # the tasks behind the MSE number
-        self.k = W.IntSlider(k, 1, 32, description=tr("k"), continuous_update=False, style=STYLE, layout=LAYOUT)
-        self.eta = W.FloatLogSlider(
-            eta, base=10, min=-3, max=1, step=0.1, description=tr("eta"), continuous_update=False,
-            readout_format=".3g", style=STYLE, layout=LAYOUT,
-        )  # fmt: skip
-        self.epsilon = W.FloatSlider(
-            epsilon, min=0.01, max=1.0, step=0.01, description=tr("epsilon"), continuous_update=False,
-            style=STYLE, layout=LAYOUT,
-        )  # fmt: skip
-        self.meta_batch = W.IntSlider(
-            meta_batch, 1, 50, description=tr("n"), continuous_update=False, style=STYLE, layout=LAYOUT
-        )
+        self._meta_sliders(k, 32, eta, -3, epsilon, meta_batch, 50)
         self.reset()
 
     def sliders(self) -> list[W.Widget]:
@@ -324,18 +325,7 @@ class FewShotPlayground(TrainingPanel):
         self.shots = W.IntSlider(
             shots, 1, 10, description=tr("shots"), continuous_update=False, style=STYLE, layout=LAYOUT
         )
-        self.k = W.IntSlider(k, 1, 20, description=tr("k"), continuous_update=False, style=STYLE, layout=LAYOUT)
-        self.eta = W.FloatLogSlider(
-            eta, base=10, min=-4, max=1, step=0.1, description=tr("eta"), continuous_update=False,
-            readout_format=".3g", style=STYLE, layout=LAYOUT,
-        )  # fmt: skip
-        self.epsilon = W.FloatSlider(
-            epsilon, min=0.01, max=1.0, step=0.01, description=tr("epsilon"), continuous_update=False,
-            style=STYLE, layout=LAYOUT,
-        )  # fmt: skip
-        self.meta_batch = W.IntSlider(
-            meta_batch, 1, 20, description=tr("n"), continuous_update=False, style=STYLE, layout=LAYOUT
-        )
+        self._meta_sliders(k, 20, eta, -4, epsilon, meta_batch, 20)
         self.reset()
 
     def sliders(self) -> list[W.Widget]:
