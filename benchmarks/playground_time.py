@@ -70,7 +70,8 @@ def main() -> None:
     result = run()
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
-    cpu_name = re.sub(r"[^a-z0-9]+", "-", result["machine"].split(",")[0].lower()).strip("-")
+    cpu = re.sub(r"\((r|tm)\)", "", result["machine"].split(",")[0].lower())  # as benchmarks/run.py names it
+    cpu_name = re.sub(r"[^a-z0-9]+", "-", cpu).strip("-")
     stem = out / f"{cpu_name}-{os.cpu_count()}c-playground"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2))
     verdict = "reached" if result["reached"] else f"not reached within {CAP_S:.0f} s"

@@ -1,6 +1,6 @@
 """Benchmarks of reptile-edu: speed and memory against a seed-style loop and against ``higher``.
 
-    .venv/bin/python benchmarks/run.py            # the full run (about 10 minutes on 2 CPU cores)
+    .venv/bin/python benchmarks/run.py            # the full run (about 5 minutes on 2 idle CPU cores)
     .venv/bin/python benchmarks/run.py --quick    # a rough check (about 30 s)
 
 writes ``benchmarks/results/<machine>.json``, ``<machine>.md`` and ``<machine>-memory.png``
