@@ -76,6 +76,29 @@ class TrainingPanel:
         raise NotImplementedError
 
     # -- shared behaviour -------------------------------------------------------------
+    def _recorder(
+        self, curve: list[tuple[int, float]], callback: Callable[[int, float], bool]
+    ) -> tuple[Callable[[int, float], bool], Callable[[int], None]]:
+        """A training callback that extends ``self.history`` and adds ``(step, self.evaluate())`` to ``curve``
+        every ``update_every`` steps, and a ``finish(steps_run)`` that adds the last point if missing."""
+        offset = self.history.step[-1] if self.history.step else 0
+
+        def cb(step: int, loss: float) -> bool:
+            self.history.step.append(offset + step)
+            self.history.loss.append(loss)
+            if step % self.update_every == 0:
+                curve.append((offset + step, self.evaluate()))
+            return callback(step, loss)
+
+        def finish(steps_run: int) -> None:
+            if not curve or curve[-1][0] != offset + steps_run:
+                curve.append((offset + steps_run, self.evaluate()))
+
+        return cb, finish
+
+    def evaluate(self) -> float:
+        raise NotImplementedError
+
     def _meta_sliders(
         self, k: int, k_max: int, eta: float, eta_min_exp: int, epsilon: float, meta_batch: int, n_max: int
     ) -> None:
@@ -222,22 +245,14 @@ class ReptilePlayground(TrainingPanel):
             return float("inf")
 
     def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
-        offset = self.history.step[-1] if self.history.step else 0
-
-        def cb(step: int, loss: float) -> bool:
-            self.history.step.append(offset + step)
-            self.history.loss.append(loss)
-            if step % self.update_every == 0:
-                self.held_out_mse.append((offset + step, self.evaluate()))
-            return callback(step, loss)
+        cb, finish = self._recorder(self.held_out_mse, callback)
 
         h = reptile(
             self.model, self.family, steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
             meta_batch=self.meta_batch.value, batch_size=self.batch_size, generator=self.generator,
             progress=False, callback=cb,
         )  # fmt: skip
-        if not self.held_out_mse or self.held_out_mse[-1][0] != offset + len(h):
-            self.held_out_mse.append((offset + len(h), self.evaluate()))
+        finish(len(h))
         return h
 
     def finished_message(self, history: History, seconds: float) -> str:
@@ -369,22 +384,14 @@ class FewShotPlayground(TrainingPanel):
     def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
         if self._built_for != (self.ways.value, self.shots.value):
             self.reset()  # a new N (or K) needs a new output layer and new held-out episodes
-        offset = self.history.step[-1] if self.history.step else 0
-
-        def cb(step: int, loss: float) -> bool:
-            self.history.step.append(offset + step)
-            self.history.loss.append(loss)
-            if step % self.update_every == 0:
-                self.accuracy.append((offset + step, self.evaluate()))
-            return callback(step, loss)
+        cb, finish = self._recorder(self.accuracy, callback)
 
         h = reptile(
             self.model, self.train_sampler, steps=steps, k=self.k.value, eta=self.eta.value,
             epsilon=self.epsilon.value, meta_batch=self.meta_batch.value, inner_optimizer=self.inner_optimizer,
             batch_size=self.batch_size, generator=self.generator, progress=False, callback=cb,
         )  # fmt: skip
-        if self.accuracy[-1][0] != offset + len(h):
-            self.accuracy.append((offset + len(h), self.evaluate()))
+        finish(len(h))
         return h
 
     def finished_message(self, history: History, seconds: float) -> str:
