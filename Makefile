@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.reptile-edu-ready
 
-.PHONY: setup lab test lint clean sync notebooks check-notebooks
+.PHONY: setup lab test lint clean sync notebooks check-notebooks browser-setup test-browser
 
 setup: $(READY)
 
@@ -28,6 +28,17 @@ lab: $(READY)
 test: $(READY)
 	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The browser test (tests/test_browser.py: JupyterLab in headless Chromium) needs Playwright, installed
+# here into .venv, and Chromium plus a Chinese font, installed with apt-get when run as root (CI);
+# elsewhere the script says what to install. Without Chromium, `make test` skips the browser test.
+browser-setup: $(READY)
+	$(BIN)/pip install --quiet -e ".[browser]"
+	tools/install-browser.sh
+
+# The browser test alone; its screenshots go to build/browser-test/.
+test-browser: $(READY)
+	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest tests/test_browser.py -v
 
 lint: $(READY)
 	$(BIN)/ruff check .

@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -19,3 +22,17 @@ class FixedSource:
 @pytest.fixture
 def fixed_source():
     return FixedSource
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say where the browser test left its screenshots (the test's own print is captured)."""
+    ran = [
+        report
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "nodeid", "").startswith("tests/test_browser.py") and getattr(report, "when", "") == "call"
+    ]
+    if ran:
+        default = Path(config.rootpath) / "build" / "browser-test"
+        folder = Path(os.environ.get("REPTILE_EDU_BROWSER_SHOTS", default)).resolve()
+        terminalreporter.write_line(f"browser test screenshots: {folder}")
