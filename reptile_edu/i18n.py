@@ -225,11 +225,30 @@ def plot_text(key: str, **fields: object) -> str:
 
 
 def plot_rc() -> dict[str, object]:
-    """matplotlib rc settings for the plot language: the CJK font first when Chinese is shown.
+    """matplotlib rc settings for the plot language: DejaVu Sans, then a CJK font, when Chinese is shown.
 
-    ``font.family`` is a list, so matplotlib falls back glyph by glyph: symbols the CJK font lacks
-    (the combining tilde of θ̃, say) come from DejaVu Sans instead of showing as boxes.
+    ``font.family`` is a list, so matplotlib picks a font glyph by glyph: Latin letters, digits, Greek
+    (θ̃ included) and the minus sign come from DejaVu Sans, exactly as in the English plots, and only
+    what DejaVu Sans lacks, the Chinese characters, from the CJK font. (With the CJK font first, some
+    CJK fonts drew the minus of a log axis' 10⁻¹ as a box.)
     """
     if plot_language() == "zh":
-        return {"font.family": [cjk_font(), "DejaVu Sans"]}
+        _quiet_font_weight_warnings()
+        return {"font.family": ["DejaVu Sans", cjk_font()]}
     return {}
+
+
+class _FontWeightFilter:
+    """Drops matplotlib's "findfont: Failed to find font weight normal for …" notes: a CJK font that
+    comes only in one weight (WenQuanYi Zen Hei is 500) is used as it is, and the note is noise."""
+
+    def filter(self, record: object) -> bool:
+        return "Failed to find font weight" not in str(getattr(record, "msg", ""))
+
+
+def _quiet_font_weight_warnings() -> None:
+    import logging
+
+    logger = logging.getLogger("matplotlib.font_manager")
+    if not any(isinstance(f, _FontWeightFilter) for f in logger.filters):
+        logger.addFilter(_FontWeightFilter())

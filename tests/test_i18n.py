@@ -31,7 +31,7 @@ def test_with_a_cjk_font_chinese_plots_use_it(monkeypatch):
     monkeypatch.setattr(i18n, "cjk_font", lambda: "Some CJK Sans")
     i18n.set_language("zh")
     assert i18n.plot_language() == "zh" and i18n.plot_text("accuracy") == "准确率"
-    assert matplotlib.rcParams["font.family"][0] == "Some CJK Sans"
+    assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "Some CJK Sans"]
     i18n.set_language("en")
     assert i18n.plot_text("accuracy") == "accuracy"
 
@@ -52,3 +52,30 @@ def test_an_installed_cjk_font_renders_every_chinese_label_without_missing_glyph
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)" for a box
         FigureCanvasAgg(fig).draw()
+
+
+def test_chinese_plots_draw_digits_and_minus_signs_exactly_like_english_ones():
+    """A log axis' tick "6×10⁻¹" once showed its minus as a box with a CJK font first in the list."""
+    i18n.cjk_font.cache_clear()
+    if i18n.cjk_font() is None:
+        pytest.skip("no CJK font installed (e.g. apt install fonts-wqy-zenhei); the fallback test covers this machine")
+    import matplotlib
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def draw(lang):
+        i18n.set_language(lang)
+        fig = Figure(figsize=(2, 1), dpi=100)
+        fig.text(0.1, 0.4, r"$\mathdefault{6\times10^{-1}}$ −0.25 θ̃ η ε")
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()
+
+    try:
+        english, chinese = draw("en"), draw("zh")
+    finally:
+        i18n.set_language("en")
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+    assert english.shape == chinese.shape
+    assert (english != chinese).any(axis=-1).sum() == 0
