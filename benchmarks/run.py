@@ -10,8 +10,10 @@ Sections, all on this machine in one run:
 1. Reptile throughput on sine (the Reptile sine demo: 1-64-64-1 tanh, 50 points per task, k = 5 SGD
    steps of η = 0.02 on minibatches of 10 of them):
    tasks adapted per second by ``reptile_edu.reptile`` at meta-batch n = 1, 10, 25, 100, by the
-   seed-style loop (``seed_style.py``) and by a prototype with a hand-written backward
-   (``fast_reptile.py``, not part of the package).
+   same with its inner loop on autograd (``reptile_edu.mlp_sgd.autograd_only()``; the package
+   uses the hand-derived MLP gradient of ``reptile_edu.mlp_sgd``), by the seed-style loop
+   (``seed_style.py``) and by a stripped-down prototype (``fast_reptile.py``: the same hand-derived
+   backward without the package's per-step checks and its support loss after adaptation).
 2. Time to quality: training time until the post-adaptation MSE on 100 fixed held-out tasks
    (10 shots, 32 SGD steps of η = 0.02, 100 query points) is at most 0.2. Evaluation time is
    not counted, for every contender alike.
@@ -74,6 +76,7 @@ from reptile_edu import (
     reptile,
     reptile_step,
 )
+from reptile_edu.mlp_sgd import autograd_only
 
 # ---------------------------------------------------------------------------
 # Settings
@@ -268,13 +271,14 @@ def measure(contenders: list[Contender], chunk_s: float, repeats: int) -> dict[s
 # 1. Reptile throughput
 
 
-def _reptile_contender(key: str, n: int, device: str = "cpu", seed: int = 0) -> Contender:
+def _reptile_contender(key: str, n: int, device: str = "cpu", seed: int = 0, autograd: bool = False) -> Contender:
     torch.manual_seed(seed)
     model = MLP.preset("reptile").to(device)
     family, g = _demo_family(), torch.Generator().manual_seed(seed)
 
     def run(steps: int) -> None:
-        reptile(model, family, steps=steps, **REPTILE, epsilon=0.1, meta_batch=n, generator=g, progress=False)
+        with autograd_only() if autograd else contextlib.nullcontext():
+            reptile(model, family, steps=steps, **REPTILE, epsilon=0.1, meta_batch=n, generator=g, progress=False)
 
     return Contender(key, run, n, device)
 
@@ -304,6 +308,7 @@ def _seed_contender(seed: int = 0) -> Contender:
 def reptile_throughput(s: Settings) -> dict[str, object]:
     contenders = [_seed_contender()]
     contenders += [_reptile_contender(f"package_n{n}", n) for n in s.meta_batches]
+    contenders += [_reptile_contender(f"autograd_n{n}", n, autograd=True) for n in s.prototype_meta_batches]
     contenders += [_prototype_contender(f"prototype_n{n}", n) for n in s.prototype_meta_batches]
     rates = measure(contenders, s.chunk_s, s.repeats)
     seed = rates["seed_style"]["median"]
@@ -864,9 +869,11 @@ def markdown(results: dict[str, object]) -> str:
         ]
         for key, r in rt["rates"].items():
             who, n = (key.rsplit("_n", 1) + ["1"])[:2] if key != "seed_style" else ("seed-style loop", "1")
-            who = {"package": "`reptile_edu.reptile`", "prototype": "prototype (`benchmarks/fast_reptile.py`)"}.get(
-                who, who
-            )
+            who = {
+                "package": "`reptile_edu.reptile`",
+                "autograd": "`reptile_edu.reptile`, inner loop on autograd",
+                "prototype": "prototype (`benchmarks/fast_reptile.py`)",
+            }.get(who, who)
             cpu_x = r["per_cpu_s"] / rt["rates"]["seed_style"]["per_cpu_s"]
             lines.append(
                 f"| {who} | {n} | {_fmt(r['median'])} ({_fmt(r['min'])}–{_fmt(r['max'])}) | "
