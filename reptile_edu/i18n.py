@@ -77,12 +77,12 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "diverged": (
         "Training diverged at outer step {step}: the loss or the parameters became {value}. "
         "Lower η (now {eta:g}) or ε (now {epsilon:g}) and press Run again. "
-        "The model kept its last finite parameters.",
+        "θ is back where it was before this run.",
         "Eğitim {step}. dış adımda ıraksadı: kayıp ya da parametreler {value} oldu. "
         "η'yı (şu an {eta:g}) ya da ε'u (şu an {epsilon:g}) küçültüp yeniden Çalıştır'a basın. "
-        "Model, sonlu değerli son parametrelerini korudu.",
+        "θ, bu çalıştırmadan önceki hâline döndürüldü.",
         "训练在外循环第 {step} 步发散：损失或参数变成了 {value}。"
-        "请减小 η（当前为 {eta:g}）或 ε（当前为 {epsilon:g}），然后再次点击“运行”。模型保留了最后一组取值有限的参数。",
+        "请减小 η（当前为 {eta:g}）或 ε（当前为 {epsilon:g}），然后再次点击“运行”。θ 已恢复到这次运行之前的状态。",
     ),
     "done_fewshot": (
         "Done: {step} outer steps in {seconds:.1f} s. Held-out {ways}-way {shots}-shot accuracy: {accuracy:.1f} %",
@@ -98,9 +98,9 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "support": ("support points (K = {k})", "destek noktaları (K = {k})", "支持集样本点（K = {k}）"),
     "query": ("query points", "sorgu noktaları", "查询集样本点"),
     "before": ("θ, before adaptation", "θ, uyarlamadan önce", "θ（适应前）"),
-    # zh: θ̃ as mathtext, because matplotlib draws θ + combining tilde (U+0303) with the CJK font alone,
-    # which has no θ̃ glyph: it would show as empty boxes.
-    "after": ("θ̃, after k = {k}", "θ̃, k = {k} adım sonra", "$\\tilde{{\\mathrm{{\\theta}}}}$（适应 k = {k} 步后）"),
+    # zh: plain θ̃ (θ + combining tilde U+0303) is drawn by DejaVu Sans, first in the font list (plot_rc).
+    # Not mathtext: a $…$ label is drawn with that one font, and its Chinese characters would be boxes.
+    "after": ("θ̃, after k = {k}", "θ̃, k = {k} adım sonra", "θ̃（适应 k = {k} 步后）"),
     "outer_step": ("outer step", "dış adım", "外循环步数"),
     "inner_step": ("inner steps of SGD", "SGD iç adım sayısı", "SGD 内循环步数"),
     "loss": ("loss", "kayıp", "损失"),
@@ -142,7 +142,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "theta_tilde_k": (
         "θ̃ after k = {k} steps",
         "k = {k} adımdan sonra θ̃",
-        "k = {k} 步后的 $\\tilde{{\\mathrm{{\\theta}}}}$",
+        "k = {k} 步后的 θ̃",
     ),
     "joint_point": ("joint-training θ", "ortak eğitimle bulunan θ", "联合训练得到的 θ"),
     "param_1": ("parameter 1", "parametre 1", "参数 1"),

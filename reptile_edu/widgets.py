@@ -99,6 +99,19 @@ class TrainingPanel:
     def evaluate(self) -> float:
         raise NotImplementedError
 
+    def curve(self) -> list[tuple[int, float]]:
+        """The evaluation curve, ``(outer step, value)`` pairs."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> tuple[dict[str, torch.Tensor], int, int]:
+        state = {name: t.detach().clone() for name, t in self.model.state_dict().items()}
+        return state, len(self.history.step), len(self.curve())
+
+    def _restore(self, snapshot: tuple[dict[str, torch.Tensor], int, int]) -> None:
+        state, steps, points = snapshot
+        self.model.load_state_dict(state)
+        del self.history.step[steps:], self.history.loss[steps:], self.curve()[points:]
+
     def _meta_sliders(
         self, k: int, k_max: int, eta: float, eta_min_exp: int, epsilon: float, meta_batch: int, n_max: int
     ) -> None:
@@ -132,7 +145,8 @@ class TrainingPanel:
         """Train for ``steps`` outer steps (default: the steps box) with the sliders' values, blocking.
 
         Updates progress, figure and status as it goes. A divergence is shown in the status line
-        (and kept in ``self.error``) instead of raised. Returns the run's history, or ``None`` if it diverged.
+        (and kept in ``self.error``) instead of raised, and θ and the curves go back to where they were
+        before this run. Returns the run's history, or ``None`` if it diverged.
         """
         total = int(steps if steps is not None else self.steps.value)
         if total < 1:
@@ -152,9 +166,11 @@ class TrainingPanel:
             return not self._stop.is_set()
 
         history = None
+        before = self._snapshot()
         try:
             history = self.train(total, callback)
         except DivergenceError as err:
+            self._restore(before)  # θ and the curves as they were before this run: lower η or ε and run again
             self.error = err
             self.status.value = f"<b style='color:#b00'>{self.divergence_message(err)}</b>"
         finally:
@@ -236,6 +252,9 @@ class ReptilePlayground(TrainingPanel):
         self.error = None
         self.status.value = tr("ready")
         self.render()
+
+    def curve(self) -> list[tuple[int, float]]:
+        return self.held_out_mse
 
     def evaluate(self) -> float:
         """Mean query MSE over 50 held-out tasks after ``eval_k`` SGD steps of ``eval_eta`` on 10 shots."""
@@ -370,6 +389,9 @@ class FewShotPlayground(TrainingPanel):
         self.error = None
         self.status.value = tr("ready")
         self.render()
+
+    def curve(self) -> list[tuple[int, float]]:
+        return self.accuracy
 
     def evaluate(self) -> float:
         """Mean query accuracy on the fixed held-out episodes after ``eval_k`` inner steps."""

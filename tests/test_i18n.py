@@ -36,7 +36,7 @@ def test_with_a_cjk_font_chinese_plots_use_it(monkeypatch):
     assert i18n.plot_text("accuracy") == "accuracy"
 
 
-def test_an_installed_cjk_font_renders_every_chinese_label_without_missing_glyphs():
+def test_an_installed_cjk_font_renders_every_chinese_label_without_missing_glyphs(caplog):
     i18n.cjk_font.cache_clear()
     if i18n.cjk_font() is None:
         pytest.skip("no CJK font installed (e.g. apt install fonts-noto-cjk); the fallback test covers this machine")
@@ -49,9 +49,13 @@ def test_an_installed_cjk_font_renders_every_chinese_label_without_missing_glyph
     for texts in i18n.STRINGS.values():  # every Chinese text, placeholders filled (θ̃ labels included)
         names = {f for _, f, _, _ in string.Formatter().parse(texts[2]) if f}
         ax.text(0, 0, texts[2].format(**dict.fromkeys(names, 1.5)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # matplotlib warns "Glyph … missing from font(s)" for a box
+    # A box shows up as a warning ("Glyph … missing from font(s)") for plain text, and as a logged
+    # message ("Font 'default' does not have a glyph for …") for mathtext ($…$): catch both.
+    with warnings.catch_warnings(), caplog.at_level("WARNING", logger="matplotlib"):
+        warnings.simplefilter("error")
         FigureCanvasAgg(fig).draw()
+    boxes = [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower()]
+    assert not boxes, boxes
 
 
 def test_chinese_plots_draw_digits_and_minus_signs_exactly_like_english_ones():

@@ -56,12 +56,22 @@ def test_sliders_drive_the_training_settings():
     assert (seen["k"], seen["eta"], seen["epsilon"], seen["meta_batch"]) == (1, 0.01, 0.5, 3)
 
 
-def test_divergent_eta_shows_the_message_in_the_widget():
+def test_divergent_eta_shows_the_message_and_puts_theta_back_where_the_run_started():
     pg = small_playground()
+    pg.run(10)
+    theta = [p.detach().clone() for p in pg.model.parameters()]
+    steps, curve = list(pg.history.step), list(pg.held_out_mse)
     pg.eta.value, pg.epsilon.value, pg.k.value = 10.0, 1.0, 10
     assert pg.run(50) is None
     assert pg.error is not None
     assert "Training diverged at outer step" in pg.status.value and "Lower η (now 10)" in pg.status.value
+    assert "θ is back where it was before this run" in pg.status.value
+    assert all(torch.equal(a, b) for a, b in zip(theta, pg.model.parameters()))
+    assert pg.history.step == steps and pg.held_out_mse == curve
+    # Lower η and run again: training goes on from there, as the message promises.
+    pg.eta.value = 0.02
+    history = pg.run(10)
+    assert history is not None and pg.history.step[-1] == 20
     assert all(torch.isfinite(p).all() for p in pg.model.parameters())
 
 
