@@ -101,7 +101,7 @@ class Settings:
     chunk_s: float  # the length of one timed repeat
     repeats: int
     meta_batches: tuple[int, ...] = (1, 10, 25, 100)
-    prototype_meta_batches: tuple[int, ...] = (1, 10, 25, 100)
+    comparison_meta_batches: tuple[int, ...] = (1, 10, 25, 100)  # for the autograd path and the prototype
     # time to quality: candidates (n, ε) for the package and the prototype, and ε for the seed-style loop
     # (serial Reptile, n = 1), each run for every seed in ttq_seeds. Chosen with --search
     # (results/*-search.md): ε = 1 with n = 2 … 10 needs about 900-1 400 outer steps to the target,
@@ -128,7 +128,7 @@ QUICK = Settings(
     "quick",
     chunk_s=0.2,
     repeats=3,
-    prototype_meta_batches=(25,),
+    comparison_meta_batches=(25,),
     ttq_package=((5, 1.0),),
     ttq_seed_eps=(0.5,),
     ttq_seeds=(0,),
@@ -143,7 +143,7 @@ TINY = Settings(
     chunk_s=0.02,
     repeats=1,
     meta_batches=(1, 4),
-    prototype_meta_batches=(4,),
+    comparison_meta_batches=(4,),
     ttq_package=((4, 1.0), (2, 0.5)),
     ttq_seed_eps=(0.5,),
     ttq_seeds=(0,),
@@ -308,8 +308,8 @@ def _seed_contender(seed: int = 0) -> Contender:
 def reptile_throughput(s: Settings) -> dict[str, object]:
     contenders = [_seed_contender()]
     contenders += [_reptile_contender(f"package_n{n}", n) for n in s.meta_batches]
-    contenders += [_reptile_contender(f"autograd_n{n}", n, autograd=True) for n in s.prototype_meta_batches]
-    contenders += [_prototype_contender(f"prototype_n{n}", n) for n in s.prototype_meta_batches]
+    contenders += [_reptile_contender(f"autograd_n{n}", n, autograd=True) for n in s.comparison_meta_batches]
+    contenders += [_prototype_contender(f"prototype_n{n}", n) for n in s.comparison_meta_batches]
     rates = measure(contenders, s.chunk_s, s.repeats)
     seed = rates["seed_style"]["median"]
     for r in rates.values():
