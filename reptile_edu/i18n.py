@@ -11,6 +11,7 @@ labels, never to empty boxes.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from functools import lru_cache
@@ -147,7 +148,11 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "joint_point": ("joint-training θ", "ortak eğitimle bulunan θ", "联合训练得到的 θ"),
     "param_1": ("parameter 1", "parametre 1", "参数 1"),
     "param_2": ("parameter 2", "parametre 2", "参数 2"),
-    "adapted_loss": ("support loss after k steps", "k adımdan sonra destek kümesindeki kayıp", "适应 k 步后的支持集损失"),
+    "adapted_loss": (
+        "support loss after k steps",
+        "k adımdan sonra destek kümesindeki kayıp",
+        "适应 k 步后的支持集损失",
+    ),
     "held_out_mse": (
         "held-out MSE after {k} steps",
         "görülmemiş görevlerde {k} adımdan sonra ortalama kare hata",
@@ -238,17 +243,13 @@ def plot_rc() -> dict[str, object]:
     return {}
 
 
-class _FontWeightFilter:
+def _not_a_font_weight_note(record: logging.LogRecord) -> bool:
     """Drops matplotlib's "findfont: Failed to find font weight normal for …" notes: a CJK font that
     comes only in one weight (WenQuanYi Zen Hei is 500) is used as it is, and the note is noise."""
-
-    def filter(self, record: object) -> bool:
-        return "Failed to find font weight" not in str(getattr(record, "msg", ""))
+    return "Failed to find font weight" not in str(record.msg)
 
 
 def _quiet_font_weight_warnings() -> None:
-    import logging
-
     logger = logging.getLogger("matplotlib.font_manager")
-    if not any(isinstance(f, _FontWeightFilter) for f in logger.filters):
-        logger.addFilter(_FontWeightFilter())
+    if _not_a_font_weight_note not in logger.filters:
+        logger.addFilter(_not_a_font_weight_note)

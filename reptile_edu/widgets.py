@@ -70,17 +70,19 @@ class TrainingPanel:
         raise NotImplementedError
 
     def divergence_message(self, err: DivergenceError) -> str:
-        raise NotImplementedError
+        """The status line after a divergence: where, what, and which of the sliders' η and ε to lower."""
+        return tr("diverged", step=err.step, value=err.value, eta=self.eta.value, epsilon=self.epsilon.value)
 
     def reset(self, _button: object = None) -> None:
         raise NotImplementedError
 
     # -- shared behaviour -------------------------------------------------------------
     def _recorder(
-        self, curve: list[tuple[int, float]], callback: Callable[[int, float], bool]
+        self, callback: Callable[[int, float], bool]
     ) -> tuple[Callable[[int, float], bool], Callable[[int], None]]:
-        """A training callback that extends ``self.history`` and adds ``(step, self.evaluate())`` to ``curve``
+        """A training callback that extends ``self.history`` and adds ``(step, self.evaluate())`` to ``self.curve()``
         every ``update_every`` steps, and a ``finish(steps_run)`` that adds the last point if missing."""
+        curve = self.curve()
         offset = self.history.step[-1] if self.history.step else 0
 
         def cb(step: int, loss: float) -> bool:
@@ -264,7 +266,7 @@ class ReptilePlayground(TrainingPanel):
             return float("inf")
 
     def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
-        cb, finish = self._recorder(self.held_out_mse, callback)
+        cb, finish = self._recorder(callback)
 
         h = reptile(
             self.model, self.family, steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
@@ -276,9 +278,6 @@ class ReptilePlayground(TrainingPanel):
 
     def finished_message(self, history: History, seconds: float) -> str:
         return tr("done", step=len(history), seconds=seconds, k_eval=self.eval_k, mse=self.held_out_mse[-1][1])
-
-    def divergence_message(self, err: DivergenceError) -> str:
-        return tr("diverged", step=err.step, value=err.value, eta=self.eta.value, epsilon=self.epsilon.value)
 
     def figure(self) -> Figure:
         fig = Figure(figsize=(10, 3.6), layout="constrained")
@@ -406,7 +405,7 @@ class FewShotPlayground(TrainingPanel):
     def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
         if self._built_for != (self.ways.value, self.shots.value):
             self.reset()  # a new N (or K) needs a new output layer and new held-out episodes
-        cb, finish = self._recorder(self.accuracy, callback)
+        cb, finish = self._recorder(callback)
 
         h = reptile(
             self.model, self.train_sampler, steps=steps, k=self.k.value, eta=self.eta.value,
@@ -421,9 +420,6 @@ class FewShotPlayground(TrainingPanel):
             "done_fewshot", step=len(history), seconds=seconds, ways=self.ways.value, shots=self.shots.value,
             accuracy=100 * self.accuracy[-1][1],
         )  # fmt: skip
-
-    def divergence_message(self, err: DivergenceError) -> str:
-        return tr("diverged", step=err.step, value=err.value, eta=self.eta.value, epsilon=self.epsilon.value)
 
     def figure(self) -> Figure:
         ways = self.test_episodes.x_support.shape[1] // max(1, self._built_for[1])

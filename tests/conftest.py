@@ -1,6 +1,3 @@
-import os
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -33,6 +30,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if getattr(report, "nodeid", "").startswith("tests/test_browser.py") and getattr(report, "when", "") == "call"
     ]
     if ran:
-        default = Path(config.rootpath) / "build" / "browser-test"
-        folder = Path(os.environ.get("REPTILE_EDU_BROWSER_SHOTS", default)).resolve()
-        terminalreporter.write_line(f"browser test screenshots: {folder}")
+        from test_browser import shots_folder
+
+        terminalreporter.write_line(f"browser test screenshots: {shots_folder()}")

@@ -91,9 +91,14 @@ def missing_pieces() -> list[str]:
     return missing
 
 
+def shots_folder() -> Path:
+    """Where the screenshots go: ``$REPTILE_EDU_BROWSER_SHOTS``, else ``build/browser-test/``."""
+    return Path(os.environ.get("REPTILE_EDU_BROWSER_SHOTS", ROOT / "build" / "browser-test")).resolve()
+
+
 @pytest.fixture(scope="module")
 def shots_dir() -> Path:
-    folder = Path(os.environ.get("REPTILE_EDU_BROWSER_SHOTS", ROOT / "build" / "browser-test")).resolve()
+    folder = shots_folder()
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     print(f"\nbrowser test screenshots: {folder}")  # shown with -s; the terminal summary says it too
