@@ -20,8 +20,9 @@ $(READY): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $@
 
+# Jupyter refuses to start as root (a container, a lab machine) unless told --allow-root.
 lab: $(READY)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Tests and notebooks run on two processes (a notebook stays in one); the models are small enough
 # that one torch thread per process is fastest.
