@@ -1,10 +1,13 @@
 """The course as a learner meets it: JupyterLab in a real (headless) Chromium, driven by Playwright.
 
-For each language the test opens lesson 04 in JupyterLab, runs all cells from the Run menu, and then
-uses the Reptile playground the way a learner would: it reads the slider and button labels, sets the
-number of outer steps, clicks Run, watches the progress bar and the figure, types a divergent η
-into the η slider's readout and clicks Run again. Screenshots of every stage go to a folder that the
-test prints (``build/browser-test/`` unless ``REPTILE_EDU_BROWSER_SHOTS`` names another).
+First the test switches JupyterLab's own interface to Turkish and then to Chinese through
+Settings → Language, as lesson 00 tells a learner to, and finds the translated Run menu (the
+language packs are installed with the course). Then, for each language, it opens lesson 04 in
+JupyterLab, runs all cells from the Run menu, and uses the Reptile playground the way a learner
+would: it reads the slider and button labels, sets the number of outer steps, clicks Run, watches
+the progress bar and the figure, types a divergent η into the η slider's readout and clicks Run
+again. Screenshots of every stage go to a folder that the test prints (``build/browser-test/``
+unless ``REPTILE_EDU_BROWSER_SHOTS`` names another).
 
 Needs Chromium (Debian: ``apt install chromium``; another Chromium or Chrome through
 ``REPTILE_EDU_CHROMIUM=/path/to/chrome``) and Playwright for Python (``make browser-setup`` installs
@@ -53,6 +56,15 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
+# JupyterLab's interface languages (the language packs installed with the course), as a learner meets them:
+# the name in the Settings → Language menu, and the menu labels the test then expects: Settings, Language, Run,
+# and Run All (the Run menu's label for "Run All Cells" while no notebook is open). Lesson 00 names these menus.
+INTERFACE = {
+    "en": ("English", ("Settings", "Language", "Run", "Run All")),
+    "tr": ("Türkçe (Türkiye)", ("Ayarlar", "Dil", "Çalıştır", "Tümünü Çalıştır")),
+    "zh": ("中文 (简体, 中国)", ("设置", "语言", "运行", "运行所有")),
+}
+LOCALE_SETTINGS = "/lab/api/settings/@jupyterlab/translation-extension:plugin"
 RUN_STEPS = 1000  # outer steps typed into the playground before Run: a few seconds, to watch the progress bar move
 DIVERGENT_ETA = 5.0  # typed into the η readout; SGD on the sine tasks blows up at once
 
@@ -148,9 +160,12 @@ class Lab:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
-    def api(self, path: str, method: str = "GET") -> bytes:
-        request = urllib.request.Request(f"{self.url}{path}", method=method)
+    def api(self, path: str, method: str = "GET", body: object = None) -> bytes:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
         request.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read()
 
@@ -236,6 +251,46 @@ def number(text: str) -> float | None:
 
 def prompts(page) -> list[str]:
     return page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+
+
+def exactly(label: str) -> re.Pattern[str]:
+    return re.compile(f"^{re.escape(label)}$")
+
+
+def test_jupyterlab_interface_switches_to_turkish_and_chinese(lab: Lab, browser, shots_dir: Path) -> None:
+    """Settings → Language → Türkçe, then Ayarlar → Dil → 中文: JupyterLab reloads with its menus translated."""
+    shots = shots_dir / "interface"
+    shots.mkdir()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{lab.url}/lab/workspaces/interface?reset&token={lab.token}")
+        page.wait_for_selector(".lm-MenuBar-itemLabel")
+        shown = "en"
+        for lang in ("tr", "zh"):
+            settings, language, _, _ = INTERFACE[shown][1]
+            page.locator(".lm-MenuBar-itemLabel", has_text=exactly(settings)).click()
+            page.locator(".lm-Menu-itemLabel", has_text=exactly(language)).click()
+            page.locator(".lm-Menu-itemLabel", has_text=INTERFACE[lang][0]).click()
+            with page.expect_navigation():  # "Change interface language?" → change and reload
+                page.locator(".jp-Dialog .jp-mod-accept").click()
+            page.wait_for_selector(".lm-MenuBar-itemLabel")
+            shown = lang
+            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+            settings, language, run, run_all = INTERFACE[lang][1]
+            assert run in menus and settings in menus, f"{lang}: JupyterLab's menus are {menus}"
+            page.locator(".lm-MenuBar-itemLabel", has_text=exactly(run)).click()
+            items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+            assert run_all in items, f"{lang}: the Run menu ({run}) shows {items}"
+            page.screenshot(path=shots / f"{lang}-run-menu.png")
+            page.keyboard.press("Escape")
+    except BaseException:
+        page.screenshot(path=shots / "failure.png", full_page=True)
+        raise
+    finally:
+        page.close()
+        # Back to English for the lesson tests, which use JupyterLab's English menus.
+        lab.api(LOCALE_SETTINGS, method="PUT", body={"raw": json.dumps({"locale": "en"})})
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
