@@ -5,8 +5,8 @@ notebook's folder (``notebooks/en``, ``notebooks/tr``, ``notebooks/zh``), so the
 the same in all three editions; ``REPTILE_EDU_LANG`` or an argument overrides it.
 
 Chinese plot text needs a CJK font. ``plot_language()`` is ``"zh"`` only when matplotlib
-can find one (e.g. Debian's ``fonts-noto-cjk``); otherwise plots fall back to English
-labels, never to empty boxes.
+can find one (e.g. Debian's ``fonts-noto-cjk``; one installed later is found after a kernel
+restart, see ``cjk_font``); otherwise plots fall back to English labels, never to empty boxes.
 """
 
 from __future__ import annotations
@@ -199,14 +199,44 @@ def tr(key: str, lang: str | None = None, **fields: object) -> str:
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The family name of an installed CJK font that matplotlib can use, or ``None``."""
+    """The family name of an installed CJK font that matplotlib can use, or ``None``.
+
+    matplotlib lists the system's fonts once and keeps that list in a cache file, so a font installed
+    afterwards stays unknown to it. When its list has no CJK font, this looks at the system's fonts
+    once more and adds the new ones (``add_new_system_fonts``): installing a font and restarting the
+    kernel is enough.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    return None
+    manager = font_manager.fontManager
+    found = _first_cjk_font(manager)
+    if found is None and add_new_system_fonts(manager):
+        found = _first_cjk_font(manager)
+    return found
+
+
+def _first_cjk_font(manager) -> str | None:
+    installed = {f.name for f in manager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+def add_new_system_fonts(manager=None) -> int:
+    """Add to matplotlib's font list (default: ``fontManager``) the system fonts it does not list yet,
+    e.g. one installed after matplotlib cached its list; return how many files were added."""
+    from matplotlib import font_manager
+
+    manager = manager if manager is not None else font_manager.fontManager
+    known = {f.fname for f in manager.ttflist}
+    added = 0
+    for path in font_manager.findSystemFonts():
+        if path in known:
+            continue
+        try:
+            manager.addfont(path)
+        except Exception:  # a file FreeType cannot read: matplotlib skips it too
+            continue
+        added += 1
+    return added
 
 
 def plot_language(lang: str | None = None) -> str:

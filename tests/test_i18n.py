@@ -2,6 +2,7 @@
 
 import string
 import warnings
+from types import SimpleNamespace
 
 import matplotlib
 import pytest
@@ -83,3 +84,57 @@ def test_chinese_plots_draw_digits_and_minus_signs_exactly_like_english_ones():
         matplotlib.rcParams.update(matplotlib.rcParamsDefault)
     assert english.shape == chinese.shape
     assert (english != chinese).any(axis=-1).sum() == 0
+
+
+class FakeFontManager:
+    """matplotlib's font list, as far as ``cjk_font`` uses it: entries with a family name and a file."""
+
+    def __init__(self, fonts: dict[str, str]) -> None:
+        self.ttflist = [SimpleNamespace(name=name, fname=path) for path, name in fonts.items()]
+        self.files_on_disk = dict(fonts)
+
+    def addfont(self, path: str) -> None:
+        self.ttflist.append(SimpleNamespace(name=self.files_on_disk[path], fname=path))
+
+
+@pytest.fixture
+def fonts(monkeypatch):
+    """matplotlib's cached list knows DejaVu Sans only; ``on_disk`` is what a rescan of the system finds."""
+    from matplotlib import font_manager
+
+    manager = FakeFontManager({"/fonts/DejaVuSans.ttf": "DejaVu Sans"})
+    scans = []
+
+    def find_system_fonts():
+        scans.append(1)
+        return list(manager.files_on_disk)
+
+    monkeypatch.setattr(font_manager, "fontManager", manager)
+    monkeypatch.setattr(font_manager, "findSystemFonts", find_system_fonts)
+    i18n.cjk_font.cache_clear()
+    yield SimpleNamespace(manager=manager, scans=scans)
+    i18n.cjk_font.cache_clear()
+
+
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found_by_a_rescan(fonts):
+    fonts.manager.files_on_disk["/fonts/NotoSansCJK-Regular.ttc"] = "Noto Sans CJK SC"  # installed since
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "No CJK font found" warning
+        i18n.set_language("zh")
+    assert i18n.plot_language() == "zh" and i18n.plot_text("accuracy") == "准确率"
+    assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "Noto Sans CJK SC"]
+    assert len(fonts.scans) == 1
+
+
+def test_without_any_cjk_font_the_system_is_rescanned_once_then_plots_fall_back_to_english(fonts):
+    with pytest.warns(UserWarning, match="No CJK font found"):
+        i18n.set_language("zh")
+    i18n.set_language("zh")
+    assert i18n.plot_language() == "en"
+    assert len(fonts.scans) == 1, "the rescan should happen once per session, not at every call"
+
+
+def test_a_cjk_font_already_in_matplotlibs_list_needs_no_rescan(fonts):
+    fonts.manager.files_on_disk["/fonts/wqy-zenhei.ttc"] = "WenQuanYi Zen Hei"
+    fonts.manager.addfont("/fonts/wqy-zenhei.ttc")
+    assert i18n.cjk_font() == "WenQuanYi Zen Hei" and not fonts.scans
