@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reptile_edu import Episodes
-from reptile_edu.algorithms import TaskSource
+from reptile_edu.episodes import TaskSource
 from reptile_edu.one_task import maml_gradient_one
 
 

@@ -10,8 +10,8 @@ Sections, all on this machine in one run:
 1. Reptile throughput on sine (the Reptile sine demo: 1-64-64-1 tanh, 50 points per task, k = 5 SGD
    steps of η = 0.02 on minibatches of 10 of them):
    tasks adapted per second by ``reptile_edu.reptile`` at meta-batch n = 1, 10, 25, 100, by the
-   same with its inner loop on autograd (``reptile_edu.mlp_sgd.autograd_only()``; the package
-   uses the hand-derived MLP gradient of ``reptile_edu.mlp_sgd``), by the seed-style loop
+   same with its inner loop on autograd (``reptile_edu.inner.autograd_only()``; the package
+   uses the hand-derived MLP gradient of ``MLP.sgd_steps``), by the seed-style loop
    (``seed_style.py``) and by a stripped-down prototype (``fast_reptile.py``: the same hand-derived
    backward without the package's per-step checks and its support loss after adaptation).
 2. Time to quality: training time until the post-adaptation MSE on 100 fixed held-out tasks
@@ -76,7 +76,7 @@ from reptile_edu import (
     reptile,
     reptile_step,
 )
-from reptile_edu.mlp_sgd import autograd_only
+from reptile_edu.inner import autograd_only
 
 # ---------------------------------------------------------------------------
 # Settings
@@ -726,12 +726,12 @@ def plot_memory(results: dict[str, object], path: Path, title: str) -> None:
 def _episode_source(device: str):
     """5-way 5-shot character episodes and the conv net, when the package has them; else a reason."""
     try:
-        from reptile_edu.episodes import EpisodeSampler
         from reptile_edu.models import ConvNet
+        from reptile_edu.sampler import EpisodeSampler
     except ImportError as err:
         return None, None, f"skipped: {err}"
     if torch.device(device).type == "cuda":
-        from reptile_edu.data import builtin_alphabets
+        from reptile_edu.alphabets import builtin_alphabets
 
         images = builtin_alphabets("train")
     else:  # the CPU code path (tests): random images of the right shape, no data generation

@@ -5,30 +5,21 @@ Symbols used throughout: k inner steps, η inner learning rate, ε meta step siz
 n tasks per meta-batch.
 """
 
-from .algorithms import (
-    METHODS,
-    DivergenceError,
-    Evaluation,
-    History,
-    adapt,
-    evaluate,
-    fomaml,
-    joint,
-    joint_loss,
-    maml,
-    maml_meta_gradient,
-    reptile,
-    reptile_outer_step,
-    reptile_step,
-    task_losses,
-)
-from .data import CharacterSet, builtin_alphabets, cache_dir, generate_alphabets
-from .episodes import EpisodeSampler, nearest_neighbour_accuracy
+from .alphabets import builtin_alphabets, generate_alphabets
+from .cache import cache_dir
+from .characters import CharacterSet
+from .episodes import Episodes, TaskSource
+from .evaluation import Evaluation, evaluate, nearest_neighbour_accuracy
 from .i18n import get_language, set_language
+from .inner import InnerLoop, adapt, autograd_only
+from .losses import task_losses
+from .meta import joint_loss, maml_meta_gradient, reptile_outer_step, reptile_step
+from .methods import METHODS, DivergenceError, History, fomaml, joint, maml, reptile
 from .models import MLP, ConvNet, batched_call, expand_params, parameters_of
 from .omniglot import OmniglotError, download_omniglot, load_lake_runs, load_omniglot
 from .runtime import Budget, budget, pick_device, seed_everything
-from .tasks import SINE_PRESETS, Episodes, SineFamily, SineTasks
+from .sampler import EpisodeSampler
+from .sine import SINE_PRESETS, SineFamily, SineTasks
 
 __version__ = "0.1.0"
 
@@ -44,10 +35,13 @@ __all__ = [
     "Episodes",
     "Evaluation",
     "History",
+    "InnerLoop",
     "OmniglotError",
     "SineFamily",
     "SineTasks",
+    "TaskSource",
     "adapt",
+    "autograd_only",
     "batched_call",
     "budget",
     "builtin_alphabets",

@@ -1,146 +1,94 @@
-"""N-way K-shot episodes of character classification, batched as tensors.
+"""The one data contract: ``Episodes`` (T tasks' support and query sets) and ``TaskSource``.
 
-One *episode* (task) draws N classes (N-way) at random, gives them the labels 0 … N−1 in a
-random order, and takes K instances of each for the support set (K-shot) and Q more for
-the query set. ``EpisodeSampler.episodes(T)`` returns T episodes at once as ``Episodes``
-with ``loss="ce"``: images ``[T, N·K, 1, 28, 28]`` and integer labels ``[T, N·K]``
-(queries ``[T, N·Q, …]``), so every algorithm in ``reptile_edu.algorithms`` runs on them
-exactly as on sine tasks. Everything is drawn from a ``torch.Generator``: a seed fixes
-every episode.
-
-With ``rotations=True`` each class also appears rotated by 90°, 180° and 270° as three
-new classes (4·C classes in all), the augmentation of the MAML and Reptile papers.
+Every algorithm of the package consumes ``Episodes``: the sine family (``reptile_edu.sine``)
+and the character sampler (``reptile_edu.sampler``) both hand them out through the same
+method, ``source.episodes(num_tasks, generator, device)``; that method is all a
+``TaskSource`` is.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Protocol
+
 import torch
 
-from ._checks import check_int
-from .data import CharacterSet
-from .tasks import Episodes
+from ._checks import check_choice
 
 
-class EpisodeSampler:
-    """N-way K-shot episodes from a ``CharacterSet`` (or a ``uint8``/float tensor ``[C, I, H, W]``).
+@dataclass
+class Episodes:
+    """T tasks at once: a support set (to adapt on) and a query set (to measure on).
 
-    ``ways`` is N, ``shots`` is K (support instances per class), ``queries`` is Q (query
-    instances per class); K + Q must not exceed the instances per class. ``rotations`` adds
-    the 90°/180°/270° rotations of every class as new classes. ``shuffle`` puts the support
-    and query examples of each episode in a random order (so minibatches of the support set
-    mix classes); otherwise they are grouped by label.
+    ``x_support``/``y_support`` are ``[T, K, ...]``, ``x_query``/``y_query`` are ``[T, Q, ...]``.
+    ``loss`` is ``"mse"`` for regression and ``"ce"`` (cross-entropy, integer labels) for classification.
     """
 
-    loss = "ce"
+    x_support: torch.Tensor
+    y_support: torch.Tensor
+    x_query: torch.Tensor
+    y_query: torch.Tensor
+    loss: str = "mse"
 
-    def __init__(
-        self,
-        characters: CharacterSet | torch.Tensor,
-        *,
-        ways: int = 5,
-        shots: int = 1,
-        queries: int = 1,
-        rotations: bool = False,
-        shuffle: bool = True,
-    ) -> None:
-        images = characters.images if isinstance(characters, CharacterSet) else characters
-        if not isinstance(images, torch.Tensor) or images.dim() != 4:
-            raise TypeError(
-                "characters must be a CharacterSet (e.g. builtin_alphabets('train')) or a tensor [C, I, H, W]; "
-                f"got {type(characters).__name__}{tuple(images.shape) if isinstance(images, torch.Tensor) else ''}."
-            )
-        self.characters = characters
-        self.images = images
-        self.rotations = bool(rotations)
-        self.shuffle = bool(shuffle)
-        num_classes, instances = images.shape[:2]
-        total = num_classes * (4 if self.rotations else 1)
-        if total < 2 or instances < 2:
+    def __post_init__(self) -> None:
+        check_choice("loss", self.loss, ("mse", "ce"))
+        xs, ys, xq, yq = self.x_support, self.y_support, self.x_query, self.y_query
+        if xs.shape[0] != ys.shape[0] or xs.shape[0] != xq.shape[0] or xq.shape[0] != yq.shape[0]:
             raise ValueError(
-                f"characters must have at least 2 classes and 2 instances per class; got {num_classes} × {instances}."
+                "Episodes: x_support, y_support, x_query and y_query must have the same number of tasks T "
+                f"(first dimension); got {xs.shape[0]}, {ys.shape[0]}, {xq.shape[0]}, {yq.shape[0]}."
             )
-        self.ways = _check_int_with_reason(
-            "ways", ways, 2, total, f"there are {total} classes" + (" with rotations" if self.rotations else "")
-        )
-        self.queries = _check_int_with_reason(
-            "queries", queries, 1, instances - 1, f"each class has {instances} instances and shots need at least 1"
-        )
-        self.shots = _check_int_with_reason(
-            "shots",
-            shots,
-            1,
-            instances - self.queries,
-            f"each class has {instances} instances, and shots + queries ({self.queries}) must fit in them",
-        )
+        if xs.shape[:2] != ys.shape[:2] or xq.shape[:2] != yq.shape[:2]:
+            raise ValueError(
+                "Episodes: inputs and targets must agree in [T, N]; got "
+                f"x_support {tuple(xs.shape)} vs y_support {tuple(ys.shape)}, "
+                f"x_query {tuple(xq.shape)} vs y_query {tuple(yq.shape)}."
+            )
 
     @property
-    def num_classes(self) -> int:
-        """The number of classes episodes draw from (4·C with rotations)."""
-        return self.images.shape[0] * (4 if self.rotations else 1)
+    def num_tasks(self) -> int:
+        """T, the number of tasks."""
+        return self.x_support.shape[0]
 
-    def __repr__(self) -> str:
-        rot = ", rotations=True" if self.rotations else ""
-        return (
-            f"EpisodeSampler({self.ways}-way {self.shots}-shot, queries={self.queries}{rot}; "
-            f"{self.num_classes} classes × {self.images.shape[1]} instances)"
+    def to(self, device: torch.device | str) -> Episodes:
+        """The same episodes on ``device``."""
+        return replace(
+            self,
+            x_support=self.x_support.to(device),
+            y_support=self.y_support.to(device),
+            x_query=self.x_query.to(device),
+            y_query=self.y_query.to(device),
         )
+
+    def tasks(self, start: int, stop: int) -> Episodes:
+        """Tasks ``start`` … ``stop − 1``, still with a leading task dimension."""
+        sl = slice(start, stop)
+        return replace(
+            self,
+            x_support=self.x_support[sl],
+            y_support=self.y_support[sl],
+            x_query=self.x_query[sl],
+            y_query=self.y_query[sl],
+        )
+
+    def task(self, t: int) -> Episodes:
+        """Task ``t`` alone, still with a leading task dimension of 1."""
+        return self.tasks(t, t + 1)
+
+
+class TaskSource(Protocol):
+    """Anything that hands out meta-batches of tasks, e.g. ``SineFamily`` or ``EpisodeSampler``."""
 
     def episodes(
-        self, num_tasks: int, generator: torch.Generator | None = None, device: torch.device | str = "cpu"
-    ) -> Episodes:
-        """T episodes: support images ``[T, N·K, 1, H, W]``, labels ``[T, N·K]``; query ``[T, N·Q, ...]``."""
-        t = check_int("num_tasks", num_tasks)
-        n, k, q = self.ways, self.shots, self.queries
-        base, instances = self.images.shape[:2]
-        # N distinct classes per episode, K + Q distinct instances per class (random keys, sorted).
-        classes = torch.rand(t, self.num_classes, generator=generator).argsort(1)[:, :n]  # [T, N]
-        inst = torch.rand(t, n, instances, generator=generator).argsort(2)[:, :, : k + q]  # [T, N, K+Q]
-        labels = torch.rand(t, n, generator=generator).argsort(1)  # label of the n-th drawn class
-        x = self.images[(classes % base).unsqueeze(-1), inst]  # [T, N, K+Q, H, W]
-        if self.rotations:
-            turns = classes // base
-            for r in (1, 2, 3):
-                sel = turns == r
-                if sel.any():
-                    x[sel] = torch.rot90(x[sel], r, dims=(-2, -1))
-        x = x.unsqueeze(3)  # [T, N, K+Q, 1, H, W]
-        x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
-        y = labels.unsqueeze(-1).expand(t, n, k + q)
-        xs, ys = x[:, :, :k].flatten(1, 2), y[:, :, :k].flatten(1, 2)
-        xq, yq = x[:, :, k:].flatten(1, 2), y[:, :, k:].flatten(1, 2)
-        if self.shuffle:
-            xs, ys = _shuffle(xs, ys, generator)
-            xq, yq = _shuffle(xq, yq, generator)
-        return Episodes(xs, ys.contiguous(), xq, yq.contiguous(), "ce").to(device)
+        self, num_tasks: int, generator: torch.Generator | None = ..., device: torch.device | str = ...
+    ) -> Episodes: ...
 
 
-def _shuffle(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-    order = torch.rand(y.shape, generator=generator).argsort(1)
-    idx = order.view(*order.shape, *([1] * (x.dim() - 2))).expand_as(x)
-    return x.gather(1, idx), y.gather(1, order)
-
-
-def _check_int_with_reason(name: str, value: object, low: int, high: int, reason: str) -> int:
-    if high < low:
-        raise ValueError(f"{name} cannot be chosen: {reason}.")
-    try:
-        return check_int(name, value, low=low, high=high)
-    except ValueError as err:
-        raise ValueError(f"{str(err).rstrip('.')} ({reason}).") from None
-
-
-def nearest_neighbour_accuracy(episodes: Episodes) -> torch.Tensor:
-    """Per-episode accuracy ``[T]`` of the 1-nearest-neighbour classifier on raw pixels.
-
-    Each query image gets the label of the support image closest in Euclidean distance.
-    On real Omniglot (28×28, 5-way 1-shot) this scores about 0.42: the difficulty yardstick.
-    """
-    if episodes.loss != "ce":
-        raise ValueError(
-            f"nearest_neighbour_accuracy needs classification episodes (loss='ce'); got {episodes.loss!r}."
+def check_source(source: object) -> TaskSource:
+    """``source`` if it has an ``.episodes(num_tasks, generator, device)`` method; a clear TypeError otherwise."""
+    if not callable(getattr(source, "episodes", None)):
+        raise TypeError(
+            "source must be a task family with an .episodes(num_tasks, generator, device) method "
+            f"(e.g. SineFamily('maml')); got {type(source).__name__}."
         )
-    xs = episodes.x_support.flatten(2).float()
-    xq = episodes.x_query.flatten(2).float()
-    nearest = torch.cdist(xq, xs).argmin(-1)  # [T, Q]
-    predicted = episodes.y_support.gather(1, nearest)
-    return (predicted == episodes.y_query).float().mean(1)
+    return source  # type: ignore[return-value]

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
-from .algorithms import DivergenceError, evaluate, maml_meta_gradient, reptile_outer_step
+from .episodes import Episodes
+from .evaluation import evaluate
 from .i18n import get_language
+from .meta import maml_meta_gradient, reptile_outer_step
+from .methods import DivergenceError
 from .models import MLP
-from .tasks import SINE_PRESETS, Episodes, SineFamily
+from .sine import SINE_PRESETS, SineFamily
 
 # key → (English, Türkçe, 中文)
 MESSAGES: dict[str, tuple[str, str, str]] = {

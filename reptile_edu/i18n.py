@@ -163,6 +163,16 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "support_short": ("support", "destek", "支持集"),
     "query_short": ("query", "sorgu", "查询集"),
     "per_second": ("tasks per second", "saniyede işlenen görev", "每秒任务数"),
+    # package messages
+    "input_shape_mismatch": (
+        "{model} takes inputs of shape {expected}, but the tasks give x of shape {got}. Use a model built "
+        "for this data: MLP() for sine points [T, N, 1], ConvNet(ways=N) for character images [T, N, 1, 28, 28].",
+        "{model} {expected} biçiminde girdi alır, ama görevlerin verdiği x'in biçimi {got}. Bu veriye uygun "
+        "bir model kullanın: sinüs noktaları [T, N, 1] için MLP(), karakter görüntüleri [T, N, 1, 28, 28] "
+        "için ConvNet(ways=N).",
+        "{model} 的输入形状应为 {expected}，但任务给出的 x 形状为 {got}。请使用与这些数据相符的模型："
+        "正弦任务的点 [T, N, 1] 用 MLP()，字符图像 [T, N, 1, 28, 28] 用 ConvNet(ways=N)。",
+    ),
 }
 
 

@@ -22,24 +22,24 @@ error that names the file.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 
 from ._checks import check_choice, check_positive
-from .data import IMAGE_SIZE, CharacterSet
-from .tasks import Episodes
+from .cache import atomic_write, file_digest
+from .characters import IMAGE_SIZE, CharacterSet
+from .episodes import Episodes
 
 #: Where the official archives live (Brenden Lake's repository).
 OMNIGLOT_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python"
@@ -303,18 +303,31 @@ def _read_run(tree: _Tree, run: str) -> tuple[np.ndarray, np.ndarray, list[int]]
 # Download (only on request)
 
 
-def _digest(path: Path, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _checksum_ok(path: Path, expected: str) -> tuple[bool, str]:
     algorithm, _, want = expected.partition(":")
-    got = _digest(path, algorithm)
+    got = file_digest(path, algorithm)
     return got == want.lower(), f"{algorithm}:{got}"
+
+
+def _download(url: str, target: Path, checksum: str, timeout: float) -> None:
+    """Fetch ``url`` into ``target`` only if its checksum matches; otherwise write nothing and raise."""
+
+    def fetch(out: BinaryIO) -> None:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            shutil.copyfileobj(response, out)
+
+    def verify(tmp: Path) -> None:
+        ok, got = _checksum_ok(tmp, checksum)
+        if not ok:
+            raise OmniglotError(
+                f"{url}: the download's checksum {got} does not match the expected {checksum}; "
+                f"{target} was not written. Try again, or check base_url."
+            )
+
+    try:
+        atomic_write(target, fetch, verify=verify, suffix=".part")
+    except (urllib.error.URLError, OSError) as err:
+        raise OmniglotError(f"{url}: download failed ({err}); {target} was not written.") from err
 
 
 def download_omniglot(
@@ -347,23 +360,6 @@ def download_omniglot(
         if target.exists() and _checksum_ok(target, checksums[name])[0]:
             paths.append(target)
             continue
-        url = f"{base_url.rstrip('/')}/{name}.zip"
-        fd, tmp_name = tempfile.mkstemp(dir=root, prefix=f"{name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-                shutil.copyfileobj(response, out)
-            ok, got = _checksum_ok(tmp, checksums[name])
-            if not ok:
-                raise OmniglotError(
-                    f"{url}: the download's checksum {got} does not match the expected {checksums[name]}; "
-                    f"{target} was not written. Try again, or check base_url."
-                )
-            os.replace(tmp, target)
-        except (urllib.error.URLError, OSError) as err:
-            raise OmniglotError(f"{url}: download failed ({err}); {target} was not written.") from err
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        _download(f"{base_url.rstrip('/')}/{name}.zip", target, checksums[name], timeout)
         paths.append(target)
     return paths

@@ -1,7 +1,7 @@
 """The same algorithms, written plainly for one task at a time.
 
 This is the version to read aloud in a lesson: an ``nn.Module``, a loop over tasks,
-``torch.optim.SGD`` for the inner loop. ``reptile_edu.algorithms`` does the same
+``torch.optim.SGD`` for the inner loop. ``reptile_edu.meta`` does the same
 arithmetic for a whole meta-batch at once; the tests check that both agree.
 Inputs here have no task dimension: ``x`` is ``[N, ...]``.
 """

@@ -10,10 +10,12 @@ import torch
 from matplotlib.axes import Axes
 from torch import nn
 
-from .algorithms import Evaluation, History, adapt
+from .evaluation import Evaluation
 from .i18n import plot_text
+from .inner import adapt
+from .methods import History
 from .models import batched_call
-from .tasks import SineTasks
+from .sine import SineTasks
 
 COLORS = {"true": "#222222", "support": "#d62728", "before": "#7f7f7f", "after": "#1f77b4"}
 METHOD_COLORS = {

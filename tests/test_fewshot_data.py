@@ -11,8 +11,8 @@ from _fewshot import alphabets, cache_root, generation_cpu_seconds
 
 import reptile_edu
 from reptile_edu import CharacterSet, EpisodeSampler, builtin_alphabets, cache_dir, nearest_neighbour_accuracy
-from reptile_edu import data as data_module
-from reptile_edu.data import ALPHABETS, TEST_ALPHABETS, generate_alphabets
+from reptile_edu import alphabets as data_module
+from reptile_edu.alphabets import ALPHABETS, TEST_ALPHABETS, generate_alphabets
 
 
 def test_the_set_is_omniglot_sized_and_generated_within_30_s_of_cpu_time():

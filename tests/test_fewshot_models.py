@@ -98,7 +98,7 @@ def test_non_transductive_evaluation_classifies_each_query_with_the_support_set_
 
 
 def _query_logits(model, ep, transductive):
-    from reptile_edu.algorithms import _predict
+    from reptile_edu.evaluation import _predict
     from reptile_edu.models import expand_params
 
     params = expand_params({n: p.detach() for n, p in model.named_parameters()}, ep.num_tasks)

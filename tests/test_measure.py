@@ -5,8 +5,8 @@ import time
 import torch
 
 from reptile_edu import MLP, SineFamily, maml_meta_gradient, reptile_step
+from reptile_edu.inner import autograd_only
 from reptile_edu.measure import Cost, SavedTensors, machine, measure, measure_many
-from reptile_edu.mlp_sgd import autograd_only
 
 
 def test_saved_tensors_counts_exact_bytes_and_releases_them():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from reptile_edu import i18n
-from reptile_edu.widgets import ReptilePlayground
+from reptile_edu.sine_playground import ReptilePlayground
 
 matplotlib.use("Agg")
 
@@ -40,7 +40,7 @@ def test_sliders_drive_the_training_settings():
     pg = small_playground()
     pg.k.value, pg.eta.value, pg.epsilon.value, pg.meta_batch.value = 1, 0.01, 0.5, 3
     seen = {}
-    import reptile_edu.widgets as w
+    import reptile_edu.sine_playground as w
 
     original = w.reptile
 
@@ -131,7 +131,7 @@ def test_every_text_exists_in_all_three_languages_with_the_same_fields():
 def test_few_shot_playground_trains_switches_n_and_reports_accuracy():
     from _fewshot import alphabets
 
-    from reptile_edu.widgets import FewShotPlayground
+    from reptile_edu.fewshot_playground import FewShotPlayground
 
     full = alphabets()
     test_names = sorted(full.test_alphabets)[:2]

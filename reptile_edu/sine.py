@@ -1,4 +1,4 @@
-"""Task distributions: the sine-wave family and the ``Episodes`` every algorithm consumes.
+"""The sine-wave family: the regression tasks of the MAML paper and the Reptile demo.
 
 A *task* is one regression problem y = A·sin(x − φ) with its own amplitude A and
 phase φ. A batch of T tasks with N points each is stored as tensors shaped
@@ -8,11 +8,12 @@ phase φ. A batch of T tasks with N points each is stored as tensors shaped
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 
 from ._checks import check_choice, check_int
+from .episodes import Episodes
 
 
 @dataclass(frozen=True)
@@ -33,62 +34,6 @@ SINE_PRESETS: dict[str, SinePreset] = {
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator | None) -> torch.Tensor:
     return low + (high - low) * torch.rand(shape, generator=generator)
-
-
-@dataclass
-class Episodes:
-    """T tasks at once: a support set (to adapt on) and a query set (to measure on).
-
-    ``x_support``/``y_support`` are ``[T, K, ...]``, ``x_query``/``y_query`` are ``[T, Q, ...]``.
-    ``loss`` is ``"mse"`` for regression and ``"ce"`` (cross-entropy, integer labels) for classification.
-    """
-
-    x_support: torch.Tensor
-    y_support: torch.Tensor
-    x_query: torch.Tensor
-    y_query: torch.Tensor
-    loss: str = "mse"
-
-    def __post_init__(self) -> None:
-        check_choice("loss", self.loss, ("mse", "ce"))
-        xs, ys, xq, yq = self.x_support, self.y_support, self.x_query, self.y_query
-        if xs.shape[0] != ys.shape[0] or xs.shape[0] != xq.shape[0] or xq.shape[0] != yq.shape[0]:
-            raise ValueError(
-                "Episodes: x_support, y_support, x_query and y_query must have the same number of tasks T "
-                f"(first dimension); got {xs.shape[0]}, {ys.shape[0]}, {xq.shape[0]}, {yq.shape[0]}."
-            )
-        if xs.shape[:2] != ys.shape[:2] or xq.shape[:2] != yq.shape[:2]:
-            raise ValueError(
-                "Episodes: inputs and targets must agree in [T, N]; got "
-                f"x_support {tuple(xs.shape)} vs y_support {tuple(ys.shape)}, "
-                f"x_query {tuple(xq.shape)} vs y_query {tuple(yq.shape)}."
-            )
-
-    @property
-    def num_tasks(self) -> int:
-        """T, the number of tasks."""
-        return self.x_support.shape[0]
-
-    def to(self, device: torch.device | str) -> Episodes:
-        """The same episodes on ``device``."""
-        return replace(
-            self,
-            x_support=self.x_support.to(device),
-            y_support=self.y_support.to(device),
-            x_query=self.x_query.to(device),
-            y_query=self.y_query.to(device),
-        )
-
-    def task(self, t: int) -> Episodes:
-        """Task ``t`` alone, still with a leading task dimension of 1."""
-        sl = slice(t, t + 1)
-        return replace(
-            self,
-            x_support=self.x_support[sl],
-            y_support=self.y_support[sl],
-            x_query=self.x_query[sl],
-            y_query=self.y_query[sl],
-        )
 
 
 @dataclass
