@@ -59,6 +59,7 @@ from pathlib import Path
 import torch
 
 from reptile_edu import (
+    AllClassBatches,
     CharacterSet,
     ConvNet,
     Episodes,
@@ -69,6 +70,7 @@ from reptile_edu import (
     nearest_neighbour_accuracy,
     reptile,
     seed_everything,
+    with_new_head,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -204,25 +206,6 @@ def train_reptile(train: CharacterSet, seconds: float, seed: int, log) -> tuple[
     return model, info
 
 
-class AllClasses:
-    """A task source for ``joint``: minibatches of meta-training images with *global* labels
-    (one label per class), so that joint training fits one classifier over every class."""
-
-    loss = "ce"
-
-    def __init__(self, chars: CharacterSet, batch: int) -> None:
-        self.images = chars.images
-        self.batch = batch
-        self.num_classes = chars.num_classes
-
-    def episodes(self, num_tasks: int, generator: torch.Generator | None = None, device: str = "cpu") -> Episodes:
-        c, i = self.images.shape[:2]
-        label = torch.randint(c, (num_tasks, self.batch), generator=generator)
-        inst = torch.randint(i, (num_tasks, self.batch), generator=generator)
-        x = self.images[label, inst].unsqueeze(2).float() / 255
-        return Episodes(x, label, x[:, :1], label[:, :1], "ce").to(device)
-
-
 def _timed_joint(model: ConvNet, source, seconds: float, lr: float, meta_batch: int, seed: int, log, what: str):
     g = seed_everything(seed)
     start = time.perf_counter()
@@ -250,28 +233,22 @@ def train_joint(train: CharacterSet, seconds: float, seed: int, log) -> tuple[Co
 
 
 def train_pretrain(train: CharacterSet, seconds: float, seed: int, log) -> tuple[ConvNet, dict[str, object]]:
-    """Pre-training on every meta-training class at once (global labels), with ``joint``."""
-    source = AllClasses(train, PRETRAIN["batch"])
+    """Pre-training on every meta-training class at once (global labels): ``joint`` on ``AllClassBatches``."""
+    source = AllClassBatches(train, batch_size=PRETRAIN["batch"])
     model = ConvNet(source.num_classes)
     info = _timed_joint(model, source, seconds, PRETRAIN["lr"], 1, seed + 2, log, "pre-training")
     return model, {**info, "classes": source.num_classes, "images_seen": info["steps"] * PRETRAIN["batch"], **PRETRAIN}
 
 
-def with_head(model: ConvNet, ways: int, head: str) -> ConvNet:
-    """A copy of ``model``'s body with an N-way output layer: every row the ``"mean"`` row of the old head
-    (a plain copy when it already has N rows), or ``"zero"``."""
-    if head == "mean" and model.ways == ways:
+def widened(model: ConvNet, ways: int) -> ConvNet:
+    """A copy of ``model`` with an N-way output layer whose every row is the mean row of the old head
+    (a plain copy when it already has N rows): a 5-way meta-learned θ used for 20-way episodes."""
+    if model.ways == ways:
         return copy.deepcopy(model)
-    new = ConvNet(ways)
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("head.")}
-    new.load_state_dict(state, strict=False)
+    new = with_new_head(model, ways)
     with torch.no_grad():
-        if head == "mean":
-            new.head.weight.copy_(model.head.weight.mean(0, keepdim=True).expand(ways, -1))
-            new.head.bias.fill_(float(model.head.bias.mean()))
-        else:
-            new.head.weight.zero_()
-            new.head.bias.zero_()
+        new.head.weight.copy_(model.head.weight.mean(0, keepdim=True).expand(ways, -1))
+        new.head.bias.fill_(float(model.head.bias.mean()))
     return new
 
 
@@ -333,10 +310,10 @@ def run(budget: Budget, seed: int, threads: int, log=print) -> dict[str, object]
         return ConvNet(ways)
 
     makers = {
-        REPTILE_NAME: lambda ways: with_head(reptile_model, ways, "mean"),
+        REPTILE_NAME: lambda ways: widened(reptile_model, ways),
         SCRATCH: scratch,
-        JOINT_NAME: lambda ways: with_head(joint_model, ways, "mean"),
-        PRETRAIN_NAME: lambda ways: with_head(pretrained, ways, "zero"),
+        JOINT_NAME: lambda ways: widened(joint_model, ways),
+        PRETRAIN_NAME: lambda ways: with_new_head(pretrained, ways),
     }
     validation = EpisodeSampler(train, ways=5, shots=1, queries=1).episodes(
         budget.validation_episodes, torch.Generator().manual_seed(seed + 10)

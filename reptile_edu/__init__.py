@@ -21,9 +21,24 @@ from .runtime import Budget, budget, pick_device, seed_everything
 from .sampler import EpisodeSampler
 from .sine import SINE_PRESETS, SineFamily, SineTasks
 
+# isort: split
+# The few-shot baselines import the public names above from the package itself, so they come last.
+from .pretrain import AllClassBatches, pretrain, with_new_head
+from .protonet import embedding_net, evaluate_protonet, protonet, protonet_loss
+from .recipes import PAPER_OMNIGLOT, InnerRecipe
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "AllClassBatches",
+    "InnerRecipe",
+    "PAPER_OMNIGLOT",
+    "embedding_net",
+    "evaluate_protonet",
+    "pretrain",
+    "protonet",
+    "protonet_loss",
+    "with_new_head",
     "METHODS",
     "MLP",
     "SINE_PRESETS",
