@@ -56,3 +56,39 @@ def test_readmes_link_each_other_and_only_to_files_that_exist():
                 assert (ROOT / target).exists(), f"{name} links to missing {target}"
         block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, re.S)
         assert block and [ln for ln in block.group(1).splitlines() if ln.strip()] == ["make lab", "make test"], name
+
+
+README_LANGS = {"README.md": "en", "README.tr.md": "tr", "README.zh.md": "zh"}
+
+
+def _readme_parts(name: str) -> tuple[list[int], list[list[str]], list[str]]:
+    """A README's heading levels (in order), its code blocks (comments removed) and its link targets
+    (lesson links with the language folder replaced by LANG; the language switch at the top left out)."""
+    text = (ROOT / name).read_text(encoding="utf-8")
+    blocks = [
+        [re.sub(r"(^|\s+)#.*$", "", line).rstrip() for line in block.splitlines() if line.strip()]
+        for block in re.findall(r"^ *```[a-z]*\n(.*?)^ *```", text, re.S | re.M)
+    ]
+    prose = re.sub(r"^ *```.*?^ *```", "", text, flags=re.S | re.M)
+    levels = [len(m.group(1)) for m in re.finditer(r"^(#+) ", prose, re.M)]
+    body = prose.split("\n## ", 1)[1]
+    links = [re.sub(r"^notebooks/(en|tr|zh)/", "notebooks/LANG/", t) for t in re.findall(r"\]\(([^)]+)\)", body)]
+    lesson_langs = set(re.findall(r"\]\(notebooks/(en|tr|zh)/", body))
+    assert lesson_langs == {README_LANGS[name]}, f"{name} links to lessons in {lesson_langs}"
+    return levels, blocks, links
+
+
+def test_translated_readmes_have_every_section_command_and_link_of_the_english_one():
+    english = _readme_parts("README.md")
+    assert english[0].count(2) >= 7 and len(english[1]) >= 4 and len(english[2]) >= 10  # the parts are found
+    for name in ("README.tr.md", "README.zh.md"):
+        levels, blocks, links = _readme_parts(name)
+        assert levels == english[0], f"{name}: heading levels {levels}, README.md has {english[0]}"
+        assert blocks == english[1], f"{name}: its code blocks differ from README.md's (comments aside)"
+        assert links == english[2], f"{name}: links {links}\nREADME.md: {english[2]}"
+
+
+def test_readmes_and_contributing_link_the_glossary():
+    assert (ROOT / "docs" / "glossary.md").exists()
+    for name in [*README_LANGS, "CONTRIBUTING.md"]:
+        assert "](docs/glossary.md)" in (ROOT / name).read_text(encoding="utf-8"), f"{name} should link the glossary"
