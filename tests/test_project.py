@@ -61,9 +61,10 @@ def test_readmes_link_each_other_and_only_to_files_that_exist():
 README_LANGS = {"README.md": "en", "README.tr.md": "tr", "README.zh.md": "zh"}
 
 
-def _readme_parts(name: str) -> tuple[list[int], list[list[str]], list[str]]:
-    """A README's heading levels (in order), its code blocks (comments removed) and its link targets
-    (lesson links with the language folder replaced by LANG; the language switch at the top left out)."""
+def _readme_parts(name: str) -> tuple[list[int], list[list[str]], list[str], set[str]]:
+    """A README's heading levels (in order), its code blocks (comments removed), its link targets (lesson
+    links with the language folder replaced by LANG; the language switch at the top left out) and the set of
+    its inline code (commands, variables, module and function names)."""
     text = (ROOT / name).read_text(encoding="utf-8")
     blocks = [
         [re.sub(r"(^|\s+)#.*$", "", line).rstrip() for line in block.splitlines() if line.strip()]
@@ -75,17 +76,20 @@ def _readme_parts(name: str) -> tuple[list[int], list[list[str]], list[str]]:
     links = [re.sub(r"^notebooks/(en|tr|zh)/", "notebooks/LANG/", t) for t in re.findall(r"\]\(([^)]+)\)", body)]
     lesson_langs = set(re.findall(r"\]\(notebooks/(en|tr|zh)/", body))
     assert lesson_langs == {README_LANGS[name]}, f"{name} links to lessons in {lesson_langs}"
-    return levels, blocks, links
+    inline = set(re.findall(r"`([^`]+)`", prose.replace("\n", " ")))
+    return levels, blocks, links, inline
 
 
 def test_translated_readmes_have_every_section_command_and_link_of_the_english_one():
     english = _readme_parts("README.md")
     assert english[0].count(2) >= 7 and len(english[1]) >= 4 and len(english[2]) >= 10  # the parts are found
     for name in ("README.tr.md", "README.zh.md"):
-        levels, blocks, links = _readme_parts(name)
+        levels, blocks, links, inline = _readme_parts(name)
         assert levels == english[0], f"{name}: heading levels {levels}, README.md has {english[0]}"
         assert blocks == english[1], f"{name}: its code blocks differ from README.md's (comments aside)"
         assert links == english[2], f"{name}: links {links}\nREADME.md: {english[2]}"
+        missing, extra = english[3] - inline, inline - english[3]
+        assert not missing and not extra, f"{name}: inline code missing {missing}, not in README.md {extra}"
 
 
 def test_readmes_and_contributing_link_the_glossary():
