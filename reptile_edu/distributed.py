@@ -1,0 +1,192 @@
+"""Reptile across processes and GPUs with ``torch.distributed``.
+
+One outer step of Reptile on n tasks splits cleanly over W processes (ranks):
+
+1. every rank draws the **same** meta-batch of n tasks (the same seeded generator on every rank)
+   and keeps its own share, a contiguous slice ``shard(n, r, W)`` (sizes differ by at most one);
+2. each rank adapts its tasks, batched as on one process: θ̃_t = k steps of SGD (η) from θ;
+3. **one** ``all_reduce`` sums Σ_t (θ̃_t − θ) over all ranks (with the support loss after adaptation
+   and a stop flag in the same buffer); dividing by n gives mean_t(θ̃_t − θ) over the whole meta-batch;
+4. every rank applies the same outer step θ ← θ + ε·mean_t(θ̃_t − θ), so θ stays identical everywhere.
+
+Because the tasks are drawn before they are split, a run on W processes sees exactly the tasks of a
+one-process run with the same seed, and reaches the same θ up to floating-point rounding (a test
+checks it with 2 gloo processes). Drawing the whole meta-batch on every rank costs a few random
+numbers per task, little next to k inner steps.
+
+The process group is the one ``torchrun`` sets up (environment variables ``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``): the gloo backend on CPUs, NCCL on CUDA GPUs,
+one GPU per process. Without ``torchrun`` there is one process and no group at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from . import Episodes, adapt, batched_call, parameters_of, pick_device, task_losses
+from .models import Params
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Where this process sits: rank r of W processes, its device, and the backend (``None``: no group)."""
+
+    rank: int = 0
+    world_size: int = 1
+    device: torch.device = torch.device("cpu")
+    backend: str | None = None
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0 writes the checkpoints, the metrics log and the progress bar."""
+        return self.rank == 0
+
+
+def launched_by_torchrun() -> bool:
+    """True when ``torchrun`` (or another launcher) set ``WORLD_SIZE`` and ``RANK`` for this process."""
+    return "WORLD_SIZE" in os.environ and "RANK" in os.environ
+
+
+def start(device: str | None = None) -> Workers:
+    """Join the process group ``torchrun`` prepared, or run as one process when it did not.
+
+    ``device`` is ``None``/``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``; under ``torchrun``
+    each process takes the GPU ``cuda:LOCAL_RANK``. The backend is NCCL on CUDA, gloo on CPU.
+    """
+    prefer = None if device in (None, "auto") else device
+    if not launched_by_torchrun():
+        return Workers(device=pick_device(prefer))
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    local = int(os.environ.get("LOCAL_RANK", rank))
+    dev = pick_device(prefer)
+    if dev.type == "cuda":
+        if prefer not in (None, "cuda"):
+            raise ValueError(
+                f"device={device!r}: under torchrun every process takes its own GPU (cuda:LOCAL_RANK); "
+                "use device 'cuda' or 'auto'."
+            )
+        if local >= torch.cuda.device_count():
+            raise ValueError(
+                f"process {rank} wants GPU cuda:{local}, but this machine has {torch.cuda.device_count()}: "
+                "start at most one process per GPU (torchrun --nproc-per-node)."
+            )
+        dev = torch.device("cuda", local)
+        torch.cuda.set_device(dev)
+    backend = "nccl" if dev.type == "cuda" else "gloo"
+    if not dist.is_initialized():
+        dist.init_process_group(backend, rank=rank, world_size=world)
+    return Workers(rank, world, dev, backend)
+
+
+def stop(workers: Workers) -> None:
+    """Leave the process group (if this process is in one)."""
+    if workers.backend is not None and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier(workers: Workers) -> None:
+    """Wait until every rank gets here (nothing to wait for on one process)."""
+    if workers.backend is not None:
+        dist.barrier()
+
+
+def shard(num_tasks: int, rank: int, world_size: int) -> slice:
+    """Rank r's share of a meta-batch of n tasks: a contiguous slice; the first n mod W ranks get one more.
+
+    >>> [shard(10, r, 3) for r in range(3)]
+    [slice(0, 4, None), slice(4, 7, None), slice(7, 10, None)]
+    """
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be between 0 and {world_size - 1}; got {rank}.")
+    if num_tasks < world_size:
+        raise ValueError(
+            f"n (tasks per meta-batch) = {num_tasks} is smaller than the number of processes ({world_size}): "
+            "every process needs at least one task."
+        )
+    size, extra = divmod(num_tasks, world_size)
+    begin = rank * size + min(rank, extra)
+    return slice(begin, begin + size + (rank < extra))
+
+
+def _take(episodes: Episodes, sl: slice, device: torch.device) -> Episodes:
+    ep = episodes
+    return Episodes(ep.x_support[sl], ep.y_support[sl], ep.x_query[sl], ep.y_query[sl], ep.loss).to(device)
+
+
+@dataclass
+class MetaStep:
+    """What one distributed outer step agreed on: mean_t(θ̃_t − θ) over all n tasks, the mean support loss
+    after adaptation (at θ̃), and whether any rank asked to stop after this step. ``finite`` is False when
+    an adapted θ̃ or its loss became NaN or infinite (training diverged); every rank sees the same."""
+
+    mean_delta: Params
+    loss: float
+    stop: bool
+    finite: bool
+
+
+def reptile_delta(
+    model: nn.Module,
+    episodes: Episodes,
+    workers: Workers,
+    *,
+    k: int,
+    eta: float,
+    batch_size: int | None = None,
+    inner_optimizer: str = "sgd",
+    stop: bool = False,
+) -> MetaStep:
+    """mean_t(θ̃_t − θ) over the whole meta-batch, this rank adapting only its shard of ``episodes``.
+
+    ``episodes`` is the whole meta-batch of n tasks, the same on every rank. This rank adapts its
+    tasks ``shard(n, rank, W)`` with k steps of SGD (η) from the model's θ (``adapt``), then one
+    ``all_reduce`` sums Σ_t (θ̃_t − θ), Σ_t L_t(θ̃_t) and the ranks' ``stop`` flags. Every rank gets the
+    same result, so every rank agrees on ``finite`` and ``stop``.
+    """
+    n = episodes.num_tasks
+    mine = _take(episodes, shard(n, workers.rank, workers.world_size), workers.device)
+    theta = {name: p.detach() for name, p in parameters_of(model).items()}
+    theta_tilde = adapt(
+        model,
+        mine.x_support,
+        mine.y_support,
+        k=k,
+        eta=eta,
+        loss=mine.loss,
+        batch_size=batch_size,
+        inner_optimizer=inner_optimizer,
+    )
+    with torch.no_grad():
+        losses = task_losses(batched_call(model, theta_tilde, mine.x_support), mine.y_support, mine.loss)
+        parts = [(theta_tilde[name] - theta[name]).sum(0).flatten() for name in theta]
+        flags = torch.tensor([float(stop)], device=workers.device)
+        buffer = torch.cat([*parts, losses.sum().view(1), flags])
+    if workers.backend is not None:
+        dist.all_reduce(buffer)  # Σ over ranks, the one message of the step
+    total, loss_sum, stops = buffer[:-2], buffer[-2], buffer[-1]
+    finite = bool(torch.isfinite(buffer[:-1]).all())
+    mean_delta, offset = {}, 0
+    for name, p in theta.items():
+        mean_delta[name] = (total[offset : offset + p.numel()] / n).view_as(p)
+        offset += p.numel()
+    return MetaStep(mean_delta, float(loss_sum) / n, bool(stops > 0), finite)
+
+
+def outer_step(model: nn.Module, optimizer: torch.optim.Optimizer, mean_delta: Params, epsilon: float) -> None:
+    """The outer step, the same on every rank: the optimizer's step with gradient −mean_t(θ̃_t − θ), learning rate ε.
+
+    With ``torch.optim.SGD`` (no momentum) this is Reptile's θ ← θ + ε·mean_t(θ̃_t − θ), the update
+    ``reptile_outer_step`` computes on one process; with Adam it is the variant of the Reptile paper
+    that hands θ − θ̃ to Adam as a gradient.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = epsilon
+    for name, p in model.named_parameters():
+        p.grad = -mean_delta[name]
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,441 @@
+"""Meta-train with Reptile from the command line, on one process or many: ``python -m reptile_edu.train``.
+
+::
+
+    python -m reptile_edu.train --family sine --k 5 --eta 0.02 --epsilon 0.1 --n 10 --steps 3000
+    python -m reptile_edu.train --config my_run.toml          # the same fields in a TOML or JSON file
+    torchrun --nproc-per-node 2 -m reptile_edu.train --config my_run.toml   # 2 processes (gloo or NCCL)
+
+Each outer step draws n tasks, adapts them (split over the processes, see ``reptile_edu.distributed``)
+and moves θ ← θ + ε·mean_t(θ̃_t − θ). The run writes into its checkpoint folder:
+
+* ``checkpoint.pt``, every ``checkpoint_every`` steps and at the end (``reptile_edu.checkpoint``).
+  Running the same command again **resumes** from it; seeded, the resumed run reaches the same θ as
+  one that was never stopped. Ctrl-C finishes the current step, saves and stops. ``--restart`` starts over;
+* ``metrics.jsonl``, one JSON object per line: the step, the support loss after adaptation, ε, tasks
+  seen and time, and the held-out evaluations;
+* ``tensorboard/``, the same numbers for TensorBoard, when the ``tensorboard`` package is installed.
+
+``load_trained(folder)`` gives back the meta-trained model, e.g. in a notebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import (
+    MLP,
+    ConvNet,
+    DivergenceError,
+    Episodes,
+    EpisodeSampler,
+    SineFamily,
+    builtin_alphabets,
+    distributed,
+    evaluate,
+    seed_everything,
+)
+from . import checkpoint as ckpt
+from .train_config import FIELD_NAMES, HELP, ConfigError, TrainConfig, differences, make_config, read_config_file
+
+#: Held-out tasks are drawn from their own generator, seeded ``seed + EVAL_SEED_OFFSET``.
+EVAL_SEED_OFFSET = 1_000_003
+#: Query points per held-out sine task.
+EVAL_SINE_QUERIES = 100
+
+Callback = Callable[[int, float], "bool | None"]
+
+
+# ---------------------------------------------------------------------------
+# What a run is made of
+
+
+@dataclass
+class Tasks:
+    """The meta-training task source and the held-out episodes evaluations use (``None``: no evaluation)."""
+
+    source: SineFamily | EpisodeSampler
+    held_out: Episodes | None
+
+
+def build_tasks(config: TrainConfig, workers: distributed.Workers | None = None) -> Tasks:
+    """The task family of ``config``: sine tasks, or episodes of the built-in alphabets (meta-train split;
+    held-out episodes from the meta-test alphabets)."""
+    eval_gen = torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET)
+    if config.family == "sine":
+        source = SineFamily(config.preset, shots=config.shots, queries=config.queries)
+        held = SineFamily(config.preset, shots=config.eval_shots, queries=EVAL_SINE_QUERIES)
+        held_out = held.episodes(config.eval_tasks, eval_gen) if config.eval_every else None
+        return Tasks(source, held_out)
+    workers = workers or distributed.Workers()
+    if not workers.is_main:  # rank 0 generates the cache first, the others then read it
+        distributed.barrier(workers)
+    chars = builtin_alphabets("all")
+    if workers.is_main:
+        distributed.barrier(workers)
+    try:
+        ways, queries = config.ways, config.queries
+        source = EpisodeSampler(
+            chars.split("train"), ways=ways, shots=config.shots, queries=queries, rotations=config.rotations
+        )
+        test = EpisodeSampler(chars.split("test"), ways=ways, shots=config.eval_shots, queries=queries)
+    except (TypeError, ValueError) as err:
+        field = next((f for f in ("ways", "queries", "shots") if str(err).startswith(f)), "eval_shots")
+        raise ConfigError(field, str(err)) from None
+    return Tasks(source, test.episodes(config.eval_tasks, eval_gen) if config.eval_every else None)
+
+
+def build_model(config: TrainConfig) -> nn.Module:
+    """A fresh network for ``config.model`` (its initial θ comes from torch's global random state)."""
+    if config.model == "convnet":
+        return ConvNet(config.ways)
+    return MLP.preset(config.model.removeprefix("mlp-"))
+
+
+def build_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """The outer optimizer: SGD (Reptile's θ ← θ + ε·mean(θ̃ − θ)) or Adam (β1 = 0.9 … on θ − θ̃), learning rate ε."""
+    params = list(model.parameters())
+    if config.outer_optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.epsilon)
+    return torch.optim.SGD(params, lr=config.epsilon)
+
+
+def epsilon_at(config: TrainConfig, step: int) -> float:
+    """ε for outer step ``step`` (0-based): constant, or lowered linearly to 0 with ``anneal``."""
+    return config.epsilon * (1 - step / config.steps) if config.anneal else config.epsilon
+
+
+# ---------------------------------------------------------------------------
+# Logging
+
+
+class MetricsLog:
+    """``metrics.jsonl`` (one JSON object per line) and, when installed, TensorBoard scalars.
+
+    On resume from step s, lines after s (written by the run that was stopped) are dropped first,
+    so the log reads as one run.
+    """
+
+    def __init__(self, folder: Path, resume_step: int, tensorboard: bool) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "metrics.jsonl"
+        kept = []
+        if resume_step and self.path.exists():
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError):
+                    if json.loads(line)["step"] <= resume_step:
+                        kept.append(line + "\n")
+        self.path.write_text("".join(kept), encoding="utf-8")
+        self.file = self.path.open("a", encoding="utf-8")
+        self.board = None
+        self.board_note = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self.board_note = "TensorBoard logs: skipped (pip install tensorboard to get them)"
+            else:
+                self.board = SummaryWriter(str(folder / "tensorboard"), purge_step=resume_step + 1)
+                self.board_note = f"TensorBoard logs: tensorboard --logdir {folder / 'tensorboard'}"
+
+    def write(self, record: dict[str, object]) -> None:
+        """Append one record (it must have ``step``)."""
+        self.file.write(json.dumps(record) + "\n")
+        self.file.flush()
+        if self.board is not None:
+            for key, value in record.items():
+                if key != "step" and isinstance(value, (int, float)):
+                    self.board.add_scalar(key, value, record["step"])  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.file.close()
+        if self.board is not None:
+            self.board.close()
+
+
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[Callable[[], bool]]:
+    """While training, Ctrl-C (SIGINT) or SIGTERM asks to stop after the current step; a second Ctrl-C stops at once."""
+    asked: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        if asked and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        asked.append(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(asked)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# ---------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class TrainResult:
+    """The meta-trained ``model`` (θ), the outer steps done, why it ``stopped`` early (``"signal"``,
+    ``"callback"`` or ``None``), the last mean support loss after adaptation, and the run folder."""
+
+    model: nn.Module
+    step: int
+    stopped: str | None
+    loss: float | None
+    folder: Path
+
+
+def train(
+    config: TrainConfig,
+    *,
+    restart: bool = False,
+    progress: bool = True,
+    callback: Callback | None = None,
+    echo: Callable[[str], None] = print,
+) -> TrainResult:
+    """Meta-train with Reptile as ``config`` says, resuming from ``config.checkpoint_dir`` when it holds a checkpoint.
+
+    Under ``torchrun`` the processes share each meta-batch (gloo on CPU, NCCL on GPUs); otherwise one
+    process does it all. ``restart=True`` ignores an existing checkpoint. ``callback(step, loss)`` is
+    called after every outer step (on every process, with the same values); returning ``False``
+    saves a checkpoint and stops. ``echo`` prints the run's messages (rank 0 only).
+    """
+    try:
+        workers = distributed.start(config.device)
+    except ValueError as err:
+        raise ConfigError("device", str(err)) from None
+    try:
+        return _train(config, workers, restart, progress, callback, echo if workers.is_main else lambda _: None)
+    finally:
+        distributed.stop(workers)
+
+
+def _train(
+    config: TrainConfig,
+    workers: distributed.Workers,
+    restart: bool,
+    progress: bool,
+    callback: Callback | None,
+    echo: Callable[[str], None],
+) -> TrainResult:
+    folder = Path(config.checkpoint_dir)
+    if config.meta_batch < workers.world_size:
+        raise ConfigError(
+            "meta_batch",
+            f"meta_batch (n, tasks per meta-batch) must be ≥ the number of processes ({workers.world_size}), "
+            f"so that every process adapts at least one task; got {config.meta_batch}.",
+        )
+    tasks = build_tasks(config, workers)
+    generator = seed_everything(config.seed)  # the same initial θ and task draws on every rank
+    model = build_model(config).to(workers.device)
+    optimizer = build_optimizer(config, model)
+    saved = None if restart else ckpt.load(folder)
+    start, elapsed = 0, 0.0
+    if saved is not None:
+        changed = differences(saved.config, config)
+        if changed:
+            was = ", ".join(f"{name}={saved.config.get(name)!r}" for name in changed)
+            now = ", ".join(f"{name}={getattr(config, name)!r}" for name in changed)
+            raise ConfigError(
+                changed[0],
+                f"the checkpoint in {folder} was made with {was}; this run asks for {now}. Resume with the "
+                "same settings, choose another checkpoint_dir, or start over with --restart.",
+            )
+        if saved.step > config.steps:
+            raise ConfigError("steps", f"steps must be ≥ {saved.step}: the checkpoint in {folder} is at that step.")
+        model.load_state_dict(saved.model)
+        optimizer.load_state_dict(saved.optimizer)
+        generator.set_state(saved.generator)
+        ckpt.set_rng_states(saved.rng)
+        start, elapsed = saved.step, saved.elapsed
+
+    echo(_describe(config, workers))
+    echo(f"checkpoint: {ckpt.path_in(folder)}, every {config.checkpoint_every} steps; metrics: {folder}/metrics.jsonl")
+    if saved is not None:
+        echo(f"resuming at outer step {start} of {config.steps}")
+    log = MetricsLog(folder, start, config.tensorboard) if workers.is_main else None
+    if log is not None and log.board_note:
+        echo(log.board_note)
+
+    bar = tqdm(
+        total=config.steps, initial=start, desc="Reptile", unit="step", disable=not (progress and workers.is_main)
+    )
+    began = time.perf_counter() - elapsed
+    step, loss, stopped, last_eval = start, None, None, None
+    hint = f"the inner learning rate η (eta={config.eta:g}) or the meta step size ε (epsilon={config.epsilon:g})"
+    try:
+        with _stop_requests() as requested:
+            for s in range(start, config.steps):
+                episodes = tasks.source.episodes(
+                    config.meta_batch, generator, "cpu"
+                )  # the whole meta-batch, on every rank
+                result = distributed.reptile_delta(
+                    model,
+                    episodes,
+                    workers,
+                    k=config.k,
+                    eta=config.eta,
+                    batch_size=config.batch_size,
+                    inner_optimizer=config.inner_optimizer,
+                    stop=requested(),
+                )
+                if not result.finite:
+                    raise DivergenceError("Reptile", s + 1, result.loss, hint)
+                epsilon = epsilon_at(config, s)
+                distributed.outer_step(model, optimizer, result.mean_delta, epsilon)
+                step, loss = s + 1, result.loss
+                if result.stop:
+                    stopped = "signal"
+                elif callback is not None and callback(step, loss) is False:
+                    stopped = "callback"
+                bar.update(1)
+                if step % 20 == 0:
+                    bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+                if log is not None:
+                    if step % config.log_every == 0 or step == config.steps:
+                        seconds = time.perf_counter() - began
+                        log.write(
+                            {
+                                "step": step,
+                                "loss": loss,
+                                "epsilon": epsilon,
+                                "tasks": step * config.meta_batch,
+                                "time": seconds,
+                            }
+                        )
+                    if tasks.held_out is not None and (step % config.eval_every == 0 or step == config.steps):
+                        last_eval = _evaluation(model, tasks.held_out, config)
+                        log.write({"step": step, **last_eval})
+                if workers.is_main and (step % config.checkpoint_every == 0 or step == config.steps or stopped):
+                    ckpt.save(
+                        folder,
+                        step=step,
+                        config=config.as_dict(),
+                        model=model,
+                        optimizer=optimizer,
+                        generator=generator,
+                        elapsed=time.perf_counter() - began,
+                    )
+                if stopped:
+                    break
+    finally:
+        bar.close()
+        if log is not None:
+            log.close()
+    seconds = time.perf_counter() - began
+    if stopped:
+        echo(f"stopped after outer step {step}; checkpoint saved. Run the same command again to resume.")
+    else:
+        rate = (step - start) / max(seconds - elapsed, 1e-9)
+        echo(f"done: {step} outer steps ({rate:.1f} per second in this run); θ is in {ckpt.path_in(folder)}")
+        if last_eval is not None:
+            echo("held-out tasks: " + ", ".join(f"{name} {value:.4g}" for name, value in last_eval.items()))
+    return TrainResult(model, step, stopped, loss, folder)
+
+
+def _describe(config: TrainConfig, workers: distributed.Workers) -> str:
+    what = (
+        f"sine tasks ({config.preset}, K = {config.shots})"
+        if config.family == "sine"
+        else f"{config.ways}-way {config.shots}-shot characters"
+    )
+    where = f"{workers.world_size} processes ({workers.backend})" if workers.backend else "1 process"
+    annealed = " → 0" if config.anneal else ""
+    return (
+        f"Reptile on {what}, model {config.model}: k = {config.k}, η = {config.eta:g}, "
+        f"ε = {config.epsilon:g}{annealed}, n = {config.meta_batch}; {config.steps} outer steps, "
+        f"{where} on {workers.device}"
+    )
+
+
+def _evaluation(model: nn.Module, held_out: Episodes, config: TrainConfig) -> dict[str, float]:
+    """Query loss (and accuracy) on the held-out tasks before and after k adaptation steps."""
+    ev = evaluate(model, held_out, k=config.k, eta=config.eta, inner_optimizer=config.inner_optimizer, chunk_size=50)
+    out = {"eval_loss_before": ev.loss[0], "eval_loss": ev.final}
+    if ev.accuracy is not None:
+        out["eval_accuracy"] = ev.accuracy[-1]
+    return out
+
+
+def load_trained(folder: str | Path, device: torch.device | str = "cpu") -> nn.Module:
+    """The meta-trained model (θ) from a run folder's checkpoint, on ``device``."""
+    saved = ckpt.load(folder)
+    if saved is None:
+        raise FileNotFoundError(f"no checkpoint in {folder}: run python -m reptile_edu.train first.")
+    model = build_model(make_config(saved.config))
+    model.load_state_dict(saved.model)
+    return model.to(device)
+
+
+# ---------------------------------------------------------------------------
+# The command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's options: ``--config FILE``, one flag per field (``--eta 0.02``), and run controls."""
+    parser = argparse.ArgumentParser(
+        prog="python -m reptile_edu.train",
+        description="Meta-train with Reptile, on one process or several (torchrun), with checkpoints.",
+        epilog="Flags override the config file; missing fields take the task family's defaults "
+        "(--print-config shows them). Run the same command again to resume from the checkpoint.",
+    )
+    parser.add_argument("--config", metavar="FILE", help="a .toml or .json file of field = value pairs")
+    parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start over")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved settings as TOML and exit")
+    kinds = {name: str(kind) for name, kind in TrainConfig.__annotations__.items()}
+    for name in FIELD_NAMES:
+        flag = "--" + name.replace("_", "-")
+        kind = kinds[name]
+        if "bool" in kind:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=HELP[name])
+        else:
+            convert = int if "int" in kind else float if "float" in kind else str
+            parser.add_argument(flag, dest=name, type=convert, default=None, help=HELP[name])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status (0 done, 1 failed, 2 bad settings)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    flags = {name: getattr(args, name) for name in FIELD_NAMES if getattr(args, name) is not None}
+    try:
+        from_file = read_config_file(args.config) if args.config else {}
+        config = make_config({**from_file, **flags})
+    except ConfigError as err:
+        where = f"--{err.field.replace('_', '-')}" if err.field in flags else (args.config or "config")
+        parser.exit(2, f"{parser.prog}: error in {where}: {err}\n")
+    if args.print_config:
+        print(config.to_toml(), end="")
+        return 0
+    try:
+        train(config, restart=args.restart, progress=not args.no_progress)
+    except ConfigError as err:
+        parser.exit(2, f"{parser.prog}: error in {err.field}: {err}\n")
+    except (ckpt.CheckpointError, DivergenceError) as err:
+        print(f"{parser.prog}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

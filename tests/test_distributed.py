@@ -1,0 +1,134 @@
+"""Distributed Reptile (reptile_edu.distributed): the meta-batch split, one process against the package's
+batched Reptile, and two gloo processes on 127.0.0.1 against one process on the same tasks."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from reptile_edu import MLP, SineFamily, reptile, reptile_step, seed_everything
+from reptile_edu.distributed import Workers, outer_step, reptile_delta, shard
+from reptile_edu.train import train
+from reptile_edu.train_config import make_config
+
+
+@pytest.mark.parametrize("n, world", [(10, 1), (10, 2), (10, 3), (5, 2), (7, 7), (1000, 6)])
+def test_shard_gives_every_task_to_exactly_one_rank(n, world):
+    slices = [shard(n, r, world) for r in range(world)]
+    assert [i for sl in slices for i in range(n)[sl]] == list(range(n))
+    sizes = [sl.stop - sl.start for sl in slices]
+    assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+
+
+def test_shard_needs_a_task_per_rank():
+    with pytest.raises(
+        ValueError, match=r"n \(tasks per meta-batch\) = 1 is smaller than the number of processes \(2\)"
+    ):
+        shard(1, 0, 2)
+
+
+def test_sgd_outer_step_is_reptiles_outer_step():
+    """One process: the all-reduced mean(θ̃ − θ) and SGD with learning rate ε give reptile_step's θ and loss."""
+    g = torch.Generator().manual_seed(3)
+    torch.manual_seed(0)
+    model = MLP.preset("maml")
+    episodes = SineFamily("maml", shots=10).episodes(6, g)
+    expected, expected_loss = reptile_step(model, episodes, k=3, eta=0.02, epsilon=0.3)
+    step = reptile_delta(model, episodes, Workers(), k=3, eta=0.02)
+    outer_step(model, torch.optim.SGD(model.parameters(), lr=1.0), step.mean_delta, 0.3)
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(p.detach(), expected[name], atol=1e-6, rtol=1e-5)
+    assert step.loss == pytest.approx(float(expected_loss), rel=1e-5)
+    assert step.finite and not step.stop
+
+
+def _config(folder: Path, **fields):
+    settings = dict(family="sine", preset="maml", shots=10, k=3, eta=0.02, epsilon=0.5, meta_batch=5, steps=30, seed=7)
+    settings.update(eval_every=0, log_every=1, checkpoint_every=10, tensorboard=False, device="cpu")
+    settings.update(checkpoint_dir=str(folder), **fields)
+    return make_config(settings)
+
+
+def _reference(config):
+    """The package's batched Reptile, one process, on the tasks the same seed draws."""
+    g = seed_everything(config.seed)
+    model = MLP.preset(config.preset)
+    history = reptile(
+        model,
+        SineFamily(config.preset, shots=config.shots, queries=config.queries),
+        steps=config.steps,
+        k=config.k,
+        eta=config.eta,
+        epsilon=config.epsilon,
+        meta_batch=config.meta_batch,
+        generator=g,
+        progress=False,
+    )
+    return model, history
+
+
+def _losses(folder: Path) -> list[float]:
+    lines = (folder / "metrics.jsonl").read_text().splitlines()
+    return [r["loss"] for r in map(json.loads, lines) if "loss" in r]
+
+
+def test_one_process_matches_the_packages_reptile(tmp_path):
+    config = _config(tmp_path)
+    result = train(config, progress=False, echo=lambda _: None)
+    expected, history = _reference(config)
+    for (name, p), q in zip(result.model.named_parameters(), expected.parameters()):
+        torch.testing.assert_close(p.detach(), q.detach(), atol=1e-6, rtol=1e-5, msg=name)
+    assert _losses(tmp_path) == pytest.approx(history.loss, rel=1e-5)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_gloo_processes_reach_the_single_process_theta(tmp_path):
+    """torchrun starts 2 processes on 127.0.0.1; each adapts its share (3 and 2 of n = 5 tasks)."""
+    config = _config(tmp_path, meta_batch=5)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    if Path("/sys/class/net/lo").exists():
+        env["GLOO_SOCKET_IFNAME"] = "lo"  # the loopback interface: 127.0.0.1
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--nnodes", "1"]
+    command += ["--master-addr", "127.0.0.1", "--master-port", str(_free_port())]
+    command += ["-m", "reptile_edu.train", "--no-progress", "--device", "cpu", "--no-tensorboard"]
+    for name in (
+        "family",
+        "preset",
+        "shots",
+        "k",
+        "eta",
+        "epsilon",
+        "meta_batch",
+        "steps",
+        "seed",
+        "eval_every",
+        "log_every",
+    ):
+        command += [f"--{name.replace('_', '-')}", str(getattr(config, name))]
+    command += ["--checkpoint-dir", str(tmp_path)]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = out.decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "2 processes (gloo)" in text
+    theta = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["model"]
+    expected, history = _reference(config)
+    for name, q in expected.named_parameters():
+        torch.testing.assert_close(theta[name], q.detach(), atol=1e-5, rtol=1e-4, msg=name)
+    assert _losses(tmp_path) == pytest.approx(history.loss, rel=1e-4)
