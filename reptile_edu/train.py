@@ -168,16 +168,20 @@ class MetricsLog:
 
 @contextlib.contextmanager
 def _stop_requests() -> Iterator[Callable[[], bool]]:
-    """While training, Ctrl-C (SIGINT) or SIGTERM asks to stop after the current step; a second Ctrl-C stops at once."""
-    asked: list[int] = []
+    """While training, Ctrl-C (SIGINT) or SIGTERM asks to stop after the current step.
+
+    Another Ctrl-C a second or more later stops at once. (One Ctrl-C in a terminal reaches torchrun and
+    its workers, and torchrun passes it on again at once: that copy is not a second request.)
+    """
+    asked: list[float] = []
     if threading.current_thread() is not threading.main_thread():
         yield lambda: False
         return
 
     def handler(signum: int, frame: object) -> None:
-        if asked and signum == signal.SIGINT:
+        if asked and signum == signal.SIGINT and time.monotonic() - asked[0] >= 1.0:
             raise KeyboardInterrupt
-        asked.append(signum)
+        asked.append(time.monotonic())
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -434,6 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ckpt.CheckpointError, DivergenceError) as err:
         print(f"{parser.prog}: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: stopped at once; the same command resumes from the last checkpoint.", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -132,3 +132,22 @@ def test_two_gloo_processes_reach_the_single_process_theta(tmp_path):
     for name, q in expected.named_parameters():
         torch.testing.assert_close(theta[name], q.detach(), atol=1e-5, rtol=1e-4, msg=name)
     assert _losses(tmp_path) == pytest.approx(history.loss, rel=1e-4)
+
+
+def test_the_benchmark_scripts_gpu_section_runs_its_code_on_the_cpu_and_skips_without_cuda(tmp_path):
+    """benchmarks/distributed.py: the GPU section's code path, run on the CPU (numbers meaningless)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "distributed.py"
+    spec = importlib.util.spec_from_file_location("reptile_edu_benchmarks_distributed", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    if not torch.cuda.is_available():
+        assert "no CUDA device" in bench.gpu_section("cuda", quick=True, log=lambda _: None)["skipped"]
+    section = bench.gpu_section("cpu", quick=True, log=lambda _: None, sizes=[2, 4])
+    assert set(section["tasks_per_s"]) == {"2", "4"} and all(r["cpu"] > 0 for r in section["tasks_per_s"].values())
+    assert section["name"].startswith("cpu (code-path check") and "goal_met" in section
+    results = {"machine": {k: "x" for k in ("description", "date", "torch", "python", "reptile_edu")}, "quick": True}
+    results["machine"].update(load_average_start=[1.0], load_average_end=[1.0])
+    results["gpu"] = section
+    assert "| 4 |" in bench.markdown(results)
