@@ -8,7 +8,8 @@
 and under ``torchrun`` as 2 processes (gloo), each process on one torch thread, for a few task families
 and meta-batch sizes n.
 Meta-steps per second come from the run's own metrics log (``log_every = 1``): outer steps done after a
-warm-up, divided by the wall time they took, so start-up costs are left out. Runs are repeated in
+warm-up, divided by the wall time they took, so start-up costs are left out; the log's CPU time of rank 0
+gives the CPU milliseconds per step, which depend much less on other work on the machine. Runs are repeated in
 interleaved rounds (1, 2, 1, 2, …) and the median is reported, with the load average before and after
 each run: on a shared machine the numbers move with the load.
 
@@ -95,10 +96,11 @@ def run_command(fields: dict[str, object], steps: int, processes: int, threads: 
         done = subprocess.run(_command(processes, torchrun) + args, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"the command failed:\n{done.stdout}\n{done.stderr}")
-        times = {r["step"]: r["time"] for r in map(json.loads, Path(folder, "metrics.jsonl").read_text().splitlines())}
+        log = {r["step"]: r for r in map(json.loads, Path(folder, "metrics.jsonl").read_text().splitlines())}
     warm = max(1, steps // 5)
-    rate = (steps - warm) / (times[steps] - times[warm])
-    return {"steps_per_s": rate, "load_before": before, "load_after": _loadavg()}
+    rate = (steps - warm) / (log[steps]["time"] - log[warm]["time"])
+    cpu_ms = 1e3 * (log[steps]["cpu"] - log[warm]["cpu"]) / (steps - warm)
+    return {"steps_per_s": rate, "rank0_cpu_ms_per_step": cpu_ms, "load_before": before, "load_after": _loadavg()}
 
 
 def cpu_section(quick: bool, rounds: int, log) -> dict[str, object]:  # noqa: ANN001 - log is print
@@ -112,11 +114,15 @@ def cpu_section(quick: bool, rounds: int, log) -> dict[str, object]:  # noqa: AN
                 log(f"  {name:34} {label:22} {runs[label][-1]['steps_per_s']:8.2f} steps/s")
         row = {}
         for label, samples in runs.items():
-            rates = [s["steps_per_s"] for s in samples]
-            row[label] = {"median": statistics.median(rates), "runs": samples}
-        base = row["1 process"]["median"]
-        for label in row:
-            row[label]["vs_1_process"] = row[label]["median"] / base
+            row[label] = {
+                "median": statistics.median(s["steps_per_s"] for s in samples),
+                "rank0_cpu_ms_per_step": statistics.median(s["rank0_cpu_ms_per_step"] for s in samples),
+                "runs": samples,
+            }
+        base = row["1 process"]
+        for r in row.values():
+            r["vs_1_process"] = r["median"] / base["median"]
+            r["cpu_estimate_vs_1_process"] = base["rank0_cpu_ms_per_step"] / r["rank0_cpu_ms_per_step"]
         out[name] = {"fields": fields, "steps": steps, "meta_batch": fields["meta_batch"], "launches": row}
     return out
 
@@ -215,22 +221,28 @@ def markdown(results: dict[str, object]) -> str:
     if cpu:
         labels = [label for label, *_ in LAUNCHES]
         lines += [
-            "## Meta-steps per second, CPU (the command, one torch thread per process unless noted)",
+            "## Meta-steps per second, CPU (the command, one torch thread per process)",
             "",
-            "| setting | " + " | ".join(labels) + " |",
-            "| --- | " + " | ".join("---" for _ in labels) + " |",
-        ]
+            "| setting | " + " | ".join(f"{lb}: steps/s (×)" for lb in labels) + " | "
+            + " | ".join(f"{lb}: CPU ms per step, rank 0" for lb in labels) + " | CPU estimate (×) |",
+            "| --- | " + " | ".join("---:" for _ in range(2 * len(labels) + 1)) + " |",
+        ]  # fmt: skip
         for name, row in cpu.items():  # type: ignore[union-attr]
-            cells = [
-                f"{row['launches'][lb]['median']:.2f} ({row['launches'][lb]['vs_1_process']:.2f}×)" for lb in labels
-            ]
+            launches = [row["launches"][lb] for lb in labels]
+            cells = [f"{r['median']:.2f} ({r['vs_1_process']:.2f}×)" for r in launches]
+            cells += [f"{r['rank0_cpu_ms_per_step']:.1f}" for r in launches]
+            cells.append(f"{launches[-1]['cpu_estimate_vs_1_process']:.2f}×")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         loads = [s["load_before"][0] for row in cpu.values() for r in row["launches"].values() for s in r["runs"]]
         lines += [
             "",
-            f"Medians of {results['rounds']} interleaved rounds; in brackets, against 1 process. The 1-minute load "
-            f"average before the runs ranged from {min(loads)} to {max(loads)} on {os.cpu_count()} cores: "
-            "other work on the machine slows every column, and the 2-process one most.",
+            f"Medians of {results['rounds']} interleaved rounds; (×) against 1 process. The 1-minute load average "
+            f"before the runs ranged from {min(loads)} to {max(loads)} on {os.cpu_count()} cores. On a machine "
+            "busier than its cores, the kernel gives each process a share of them, so 2 processes get about twice "
+            "the CPU of 1 and their wall-clock speed-up can exceed 2×: that measures the load, not the algorithm. "
+            "*CPU estimate* depends much less on the load: the CPU time one process spends per step divided by "
+            "what rank 0 of 2 spends. It leaves out the time a process waits for the other in the all-reduce, so "
+            "it is an upper bound of the speed-up on an idle machine.",
             "",
         ]
     gpu = results.get("gpu")

@@ -13,7 +13,8 @@ and moves θ ← θ + ε·mean_t(θ̃_t − θ). The run writes into its checkpo
   Running the same command again **resumes** from it; seeded, the resumed run reaches the same θ as
   one that was never stopped. Ctrl-C finishes the current step, saves and stops. ``--restart`` starts over;
 * ``metrics.jsonl``, one JSON object per line: the step, the support loss after adaptation, ε, tasks
-  seen and time, and the held-out evaluations;
+  seen, ``time`` (wall-clock seconds of training, over all resumes) and ``cpu`` (CPU seconds of this
+  process, rank 0, since it started), and the held-out evaluations;
 * ``tensorboard/``, the same numbers for TensorBoard, when the ``tensorboard`` package is installed.
 
 ``load_trained(folder)`` gives back the meta-trained model, e.g. in a notebook.
@@ -252,24 +253,7 @@ def _train(
     model = build_model(config).to(workers.device)
     optimizer = build_optimizer(config, model)
     saved = None if restart else ckpt.load(folder)
-    start, elapsed = 0, 0.0
-    if saved is not None:
-        changed = differences(saved.config, config)
-        if changed:
-            was = ", ".join(f"{name}={saved.config.get(name)!r}" for name in changed)
-            now = ", ".join(f"{name}={getattr(config, name)!r}" for name in changed)
-            raise ConfigError(
-                changed[0],
-                f"the checkpoint in {folder} was made with {was}; this run asks for {now}. Resume with the "
-                "same settings, choose another checkpoint_dir, or start over with --restart.",
-            )
-        if saved.step > config.steps:
-            raise ConfigError("steps", f"steps must be ≥ {saved.step}: the checkpoint in {folder} is at that step.")
-        model.load_state_dict(saved.model)
-        optimizer.load_state_dict(saved.optimizer)
-        generator.set_state(saved.generator)
-        ckpt.set_rng_states(saved.rng)
-        start, elapsed = saved.step, saved.elapsed
+    start, elapsed = _resume(saved, config, model, optimizer, generator) if saved else (0, 0.0)
 
     echo(_describe(config, workers))
     echo(f"checkpoint: {ckpt.path_in(folder)}, every {config.checkpoint_every} steps; metrics: {folder}/metrics.jsonl")
@@ -278,19 +262,14 @@ def _train(
     log = MetricsLog(folder, start, config.tensorboard) if workers.is_main else None
     if log is not None and log.board_note:
         echo(log.board_note)
-
-    bar = tqdm(
-        total=config.steps, initial=start, desc="Reptile", unit="step", disable=not (progress and workers.is_main)
-    )
-    began = time.perf_counter() - elapsed
+    bar = tqdm(total=config.steps, initial=start, desc="Reptile", unit="step", disable=not progress or log is None)
+    began, cpu_began = time.perf_counter() - elapsed, time.process_time()
     step, loss, stopped, last_eval = start, None, None, None
     hint = f"the inner learning rate η (eta={config.eta:g}) or the meta step size ε (epsilon={config.epsilon:g})"
     try:
         with _stop_requests() as requested:
             for s in range(start, config.steps):
-                episodes = tasks.source.episodes(
-                    config.meta_batch, generator, "cpu"
-                )  # the whole meta-batch, on every rank
+                episodes = tasks.source.episodes(config.meta_batch, generator, "cpu")  # all n tasks, on every rank
                 result = distributed.reptile_delta(
                     model,
                     episodes,
@@ -313,46 +292,61 @@ def _train(
                 bar.update(1)
                 if step % 20 == 0:
                     bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-                if log is not None:
-                    if step % config.log_every == 0 or step == config.steps:
-                        seconds = time.perf_counter() - began
-                        log.write(
-                            {
-                                "step": step,
-                                "loss": loss,
-                                "epsilon": epsilon,
-                                "tasks": step * config.meta_batch,
-                                "time": seconds,
-                            }
-                        )
-                    if tasks.held_out is not None and (step % config.eval_every == 0 or step == config.steps):
-                        last_eval = _evaluation(model, tasks.held_out, config)
-                        log.write({"step": step, **last_eval})
-                if workers.is_main and (step % config.checkpoint_every == 0 or step == config.steps or stopped):
-                    ckpt.save(
-                        folder,
-                        step=step,
-                        config=config.as_dict(),
-                        model=model,
-                        optimizer=optimizer,
-                        generator=generator,
-                        elapsed=time.perf_counter() - began,
-                    )
+                last = step == config.steps
+                if log is not None and (step % config.log_every == 0 or last):  # rank 0 logs and saves
+                    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+                    tasks_seen = step * config.meta_batch
+                    log.write({"step": step, "loss": loss, "epsilon": epsilon, "tasks": tasks_seen, "time": seconds,
+                               "cpu": cpu})  # fmt: skip
+                if log is not None and tasks.held_out is not None and (step % config.eval_every == 0 or last):
+                    last_eval = _evaluation(model, tasks.held_out, config)
+                    log.write({"step": step, **last_eval})
+                if log is not None and (step % config.checkpoint_every == 0 or last or stopped):
+                    seconds = time.perf_counter() - began
+                    ckpt.save(folder, step=step, config=config.as_dict(), model=model, optimizer=optimizer,
+                              generator=generator, elapsed=seconds)  # fmt: skip
                 if stopped:
                     break
     finally:
         bar.close()
         if log is not None:
             log.close()
-    seconds = time.perf_counter() - began
     if stopped:
         echo(f"stopped after outer step {step}; checkpoint saved. Run the same command again to resume.")
+    elif step == start:
+        echo(f"nothing to do: the checkpoint is at outer step {step} of {config.steps}.")
     else:
-        rate = (step - start) / max(seconds - elapsed, 1e-9)
+        rate = (step - start) / max(time.perf_counter() - began - elapsed, 1e-9)
         echo(f"done: {step} outer steps ({rate:.1f} per second in this run); θ is in {ckpt.path_in(folder)}")
         if last_eval is not None:
             echo("held-out tasks: " + ", ".join(f"{name} {value:.4g}" for name, value in last_eval.items()))
     return TrainResult(model, step, stopped, loss, folder)
+
+
+def _resume(
+    saved: ckpt.Checkpoint,
+    config: TrainConfig,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+) -> tuple[int, float]:
+    """Put back θ, the optimizer, the task generator and the random states; return the step and the time so far."""
+    changed = differences(saved.config, config)
+    if changed:
+        was = ", ".join(f"{name}={saved.config.get(name)!r}" for name in changed)
+        now = ", ".join(f"{name}={getattr(config, name)!r}" for name in changed)
+        raise ConfigError(
+            changed[0],
+            f"the checkpoint in {config.checkpoint_dir} was made with {was}; this run asks for {now}. Resume with "
+            "the same settings, choose another checkpoint_dir, or start over with --restart.",
+        )
+    if saved.step > config.steps:
+        raise ConfigError("steps", f"steps must be ≥ {saved.step}: the checkpoint in {config.checkpoint_dir} is there.")
+    model.load_state_dict(saved.model)
+    optimizer.load_state_dict(saved.optimizer)
+    generator.set_state(saved.generator)
+    ckpt.set_rng_states(saved.rng)
+    return saved.step, saved.elapsed
 
 
 def _describe(config: TrainConfig, workers: distributed.Workers) -> str:
