@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 import reptile_edu
-from reptile_edu import MLP, SineFamily
+from reptile_edu import MLP, InnerLoop, SineFamily
 from reptile_edu.distributed import Workers, outer_step, reptile_delta
 from reptile_edu.measure import machine, measure_many
 
@@ -139,9 +139,10 @@ def tasks_per_second(device: torch.device, sizes: list[int], repeats: int, min_t
         model = MLP.preset("reptile").to(device)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         family, g, workers = SineFamily("reptile"), torch.Generator().manual_seed(0), Workers(device=device)
+        inner = InnerLoop(5, 0.02)
 
-        def step(model=model, optimizer=optimizer, family=family, g=g, workers=workers, n=n) -> None:
-            result = reptile_delta(model, family.episodes(n, g, "cpu"), workers, k=5, eta=0.02)
+        def step(model=model, optimizer=optimizer, family=family, g=g, workers=workers, n=n, inner=inner) -> None:
+            result = reptile_delta(model, family.episodes(n, g, "cpu"), workers, inner)
             outer_step(model, optimizer, result.mean_delta, 0.1)
 
         cost = measure_many({n: step}, repeats=repeats, warmup=2, min_time=min_time, device=device)[n]

@@ -28,8 +28,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from . import Episodes, adapt, batched_call, parameters_of, pick_device, task_losses
-from .models import Params
+from .episodes import Episodes
+from .inner import InnerLoop
+from .losses import task_losses
+from .models import Params, batched_call, expand_params, parameters_of
+from .runtime import pick_device
 
 
 @dataclass(frozen=True)
@@ -131,38 +134,23 @@ class MetaStep:
 
 
 def reptile_delta(
-    model: nn.Module,
-    episodes: Episodes,
-    workers: Workers,
-    *,
-    k: int,
-    eta: float,
-    batch_size: int | None = None,
-    inner_optimizer: str = "sgd",
-    stop: bool = False,
+    model: nn.Module, episodes: Episodes, workers: Workers, inner: InnerLoop, *, stop: bool = False
 ) -> MetaStep:
     """mean_t(θ̃_t − θ) over the whole meta-batch, this rank adapting only its shard of ``episodes``.
 
     ``episodes`` is the whole meta-batch of n tasks, the same on every rank. This rank adapts its
-    tasks ``shard(n, rank, W)`` with k steps of SGD (η) from the model's θ (``adapt``), then one
-    ``all_reduce`` sums Σ_t (θ̃_t − θ), Σ_t L_t(θ̃_t) and the ranks' ``stop`` flags. Every rank gets the
-    same result, so every rank agrees on ``finite`` and ``stop``.
+    tasks ``shard(n, rank, W)`` from the model's θ with the ``inner`` loop (k steps of SGD with η,
+    batched, as ``reptile_step`` does on one process), then one ``all_reduce`` sums Σ_t (θ̃_t − θ),
+    Σ_t L_t(θ̃_t) and the ranks' ``stop`` flags. Every rank gets the same result, so every rank
+    agrees on ``finite`` and ``stop``.
     """
     n = episodes.num_tasks
     mine = _take(episodes, shard(n, workers.rank, workers.world_size), workers.device)
     theta = {name: p.detach() for name, p in parameters_of(model).items()}
-    theta_tilde = adapt(
-        model,
-        mine.x_support,
-        mine.y_support,
-        k=k,
-        eta=eta,
-        loss=mine.loss,
-        batch_size=batch_size,
-        inner_optimizer=inner_optimizer,
-    )
+    xs, ys = mine.x_support, mine.y_support
+    theta_tilde = inner.adapt(model, expand_params(theta, mine.num_tasks), xs, ys, mine.loss)
     with torch.no_grad():
-        losses = task_losses(batched_call(model, theta_tilde, mine.x_support), mine.y_support, mine.loss)
+        losses = task_losses(batched_call(model, theta_tilde, xs), ys, mine.loss)
         parts = [(theta_tilde[name] - theta[name]).sum(0).flatten() for name in theta]
         flags = torch.tensor([float(stop)], device=workers.device)
         buffer = torch.cat([*parts, losses.sum().view(1), flags])

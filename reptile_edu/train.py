@@ -37,19 +37,17 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import (
-    MLP,
-    ConvNet,
-    DivergenceError,
-    Episodes,
-    EpisodeSampler,
-    SineFamily,
-    builtin_alphabets,
-    distributed,
-    evaluate,
-    seed_everything,
-)
 from . import checkpoint as ckpt
+from . import distributed
+from .alphabets import builtin_alphabets
+from .episodes import Episodes
+from .evaluation import evaluate
+from .inner import InnerLoop
+from .methods import DivergenceError
+from .models import MLP, ConvNet
+from .runtime import seed_everything
+from .sampler import EpisodeSampler
+from .sine import SineFamily
 from .train_config import FIELD_NAMES, HELP, ConfigError, TrainConfig, differences, make_config, read_config_file
 
 #: Held-out tasks are drawn from their own generator, seeded ``seed + EVAL_SEED_OFFSET``.
@@ -252,6 +250,7 @@ def _train(
     generator = seed_everything(config.seed)  # the same initial θ and task draws on every rank
     model = build_model(config).to(workers.device)
     optimizer = build_optimizer(config, model)
+    inner = InnerLoop(config.k, config.eta, config.batch_size, config.inner_optimizer)
     saved = None if restart else ckpt.load(folder)
     start, elapsed = _resume(saved, config, model, optimizer, generator) if saved else (0, 0.0)
 
@@ -270,16 +269,7 @@ def _train(
         with _stop_requests() as requested:
             for s in range(start, config.steps):
                 episodes = tasks.source.episodes(config.meta_batch, generator, "cpu")  # all n tasks, on every rank
-                result = distributed.reptile_delta(
-                    model,
-                    episodes,
-                    workers,
-                    k=config.k,
-                    eta=config.eta,
-                    batch_size=config.batch_size,
-                    inner_optimizer=config.inner_optimizer,
-                    stop=requested(),
-                )
+                result = distributed.reptile_delta(model, episodes, workers, inner, stop=requested())
                 if not result.finite:
                     raise DivergenceError("Reptile", s + 1, result.loss, hint)
                 epsilon = epsilon_at(config, s)

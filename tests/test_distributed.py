@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from reptile_edu import MLP, SineFamily, reptile, reptile_step, seed_everything
+from reptile_edu import MLP, InnerLoop, SineFamily, reptile, reptile_step, seed_everything
 from reptile_edu.distributed import Workers, outer_step, reptile_delta, shard
 from reptile_edu.train import train
 from reptile_edu.train_config import make_config
@@ -41,7 +41,7 @@ def test_sgd_outer_step_is_reptiles_outer_step():
     model = MLP.preset("maml")
     episodes = SineFamily("maml", shots=10).episodes(6, g)
     expected, expected_loss = reptile_step(model, episodes, k=3, eta=0.02, epsilon=0.3)
-    step = reptile_delta(model, episodes, Workers(), k=3, eta=0.02)
+    step = reptile_delta(model, episodes, Workers(), InnerLoop(3, 0.02))
     outer_step(model, torch.optim.SGD(model.parameters(), lr=1.0), step.mean_delta, 0.3)
     for name, p in model.named_parameters():
         torch.testing.assert_close(p.detach(), expected[name], atol=1e-6, rtol=1e-5)
