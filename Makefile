@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.reptile-edu-ready
 
-.PHONY: setup lab test lint clean sync notebooks check-notebooks browser-setup test-browser
+.PHONY: setup lab test test-fast lint clean sync notebooks check-notebooks browser-setup test-browser
 
 setup: $(READY)
 
@@ -29,6 +29,12 @@ lab: $(READY)
 test: $(READY)
 	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The quick tier while working on the package: ruff and every test in tests/ but the browser test; no
+# notebooks are run. About a minute of CPU time, well under 2 minutes on 2 cores.
+test-fast: $(READY)
+	$(BIN)/ruff check .
+	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -n 2 --dist loadfile
 
 # The browser test (tests/test_browser.py: JupyterLab in headless Chromium) needs Playwright, installed
 # here into .venv, and Chromium plus a Chinese font, installed with apt-get when run as root (CI);

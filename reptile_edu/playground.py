@@ -1,14 +1,22 @@
-"""Live widgets for the lessons: sliders, Run/Stop, progress, a figure that updates in place.
+"""The lessons' live playgrounds: sliders for k, η, ε and n, Run/Stop/Reset, progress, a figure.
 
-Every button callback is a plain method (``run``, ``start``, ``stop``, ``reset``,
-``render``) that a test can call without a browser. Training runs in a background
-thread when started from the Run button, so Stop stays clickable; ``run()`` called
-directly blocks until done (that is what CI and the tests use).
+``Playground`` owns everything the playgrounds share: θ (``model``), the training ``history``,
+the held-out curve ``scores``, and the reset → train → evaluate cycle; it meta-trains with
+``reptile`` and records history and curve as it goes. A playground subclass says only what is
+particular to it: which model to build, which tasks to train on, what held-out number to
+track, and what to draw (through ``reptile_edu.plots``). See ``sine_playground`` (lesson 04)
+and ``fewshot_playground`` (lesson 06).
+
+Every button callback is a plain method (``run``, ``start``, ``stop``, ``reset``, ``render``)
+that a test can call without a browser. Training runs in a background thread when started from
+the Run button, so Stop stays clickable; ``run()`` called directly blocks until done (that is
+what CI and the tests use).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -17,9 +25,12 @@ import ipywidgets as W
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from torch import nn
 
+from .episodes import TaskSource
 from .i18n import tr
-from .methods import DivergenceError, History
+from .methods import DivergenceError, History, reptile
+from .runtime import pick_device
 
 STYLE = {"description_width": "initial"}
 LAYOUT = W.Layout(width="420px")
@@ -33,11 +44,52 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
-class TrainingPanel:
-    """Run/Stop buttons, a progress bar, a status line and an image; subclasses add sliders and ``train_chunk``."""
+def slider(kind: type[W.Widget], value: object, *args: object, label: str, **kwargs: object) -> W.Widget:
+    """A slider in the playgrounds' style, labelled with the i18n text ``label``, that acts on release."""
+    return kind(value, *args, description=tr(label), continuous_update=False, style=STYLE, layout=LAYOUT, **kwargs)
 
-    def __init__(self, steps: int, update_every: int) -> None:
+
+class Playground:
+    """Reptile, live: θ, its history and a held-out curve, driven by sliders for k, η, ε and n.
+
+    ``k_max``, ``eta_min_exp`` (η's slider runs from 10^eta_min_exp to 10) and ``n_max`` bound the
+    sliders; ``batch_size`` and ``inner_optimizer`` are the inner loop's, as in ``reptile``. A
+    subclass provides ``build``, ``source``, ``score``, ``draw`` and ``finished_message`` (and may
+    add ``extra_sliders`` and ``needs_reset``).
+    """
+
+    method = "Reptile"
+    figsize: tuple[float, float] = (10, 3.6)
+    #: What ``evaluate`` records when adaptation on the held-out tasks diverges.
+    diverged_score = math.inf
+
+    def __init__(
+        self,
+        *,
+        k: int,
+        k_max: int,
+        eta: float,
+        eta_min_exp: int,
+        epsilon: float,
+        meta_batch: int,
+        n_max: int,
+        steps: int,
+        update_every: int,
+        batch_size: int | None = None,
+        inner_optimizer: str = "sgd",
+        seed: int = 0,
+        device: str | torch.device | None = None,
+    ) -> None:
         self.update_every = update_every
+        self.batch_size, self.inner_optimizer = batch_size, inner_optimizer
+        self.seed = seed
+        self.device = pick_device(device)
+        self.k = slider(W.IntSlider, k, 1, k_max, label="k")
+        self.eta = slider(
+            W.FloatLogSlider, eta, label="eta", base=10, min=eta_min_exp, max=1, step=0.1, readout_format=".3g"
+        )
+        self.epsilon = slider(W.FloatSlider, epsilon, label="epsilon", min=0.01, max=1.0, step=0.01)
+        self.meta_batch = slider(W.IntSlider, meta_batch, 1, n_max, label="n")
         self.steps = W.IntText(value=steps, description=tr("steps"), style=STYLE, layout=W.Layout(width="220px"))
         self.run_button = W.Button(description=tr("run"), button_style="success", icon="play")
         self.stop_button = W.Button(description=tr("stop"), button_style="warning", icon="stop", disabled=True)
@@ -51,82 +103,104 @@ class TrainingPanel:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.error: DivergenceError | None = None
+        self.model: nn.Module
+        self.history: History
+        self.scores: list[tuple[int, float]] = []
 
-    # -- the parts a subclass provides ------------------------------------------------
-    def sliders(self) -> list[W.Widget]:
+    # -- what a playground provides ----------------------------------------------------
+    def extra_sliders(self) -> list[W.Widget]:
+        """Sliders shown before k, η, ε and n."""
+        return []
+
+    def build(self) -> nn.Module:
+        """A fresh model (θ) on ``self.device``, and whatever held-out data goes with it (called seeded)."""
         raise NotImplementedError
 
-    def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
+    def source(self) -> TaskSource:
+        """The meta-training tasks."""
         raise NotImplementedError
 
-    def figure(self) -> Figure:
+    def needs_reset(self) -> bool:
+        """Whether the sliders now ask for a new model (e.g. a new number of classes); then Run resets first."""
+        return False
+
+    def score(self) -> float:
+        """The held-out number the curve tracks (may raise ``DivergenceError``)."""
+        raise NotImplementedError
+
+    def draw(self, fig: Figure) -> None:
+        """Draw the playground's figure (through ``reptile_edu.plots``)."""
         raise NotImplementedError
 
     def finished_message(self, history: History, seconds: float) -> str:
+        """The status line after a run that finished."""
         raise NotImplementedError
+
+    # -- the reset / train / evaluate cycle -------------------------------------------
+    def reset(self, _button: object = None) -> None:
+        """Re-initialise θ (seeded), clear the history and the curve, and redraw."""
+        torch.manual_seed(self.seed)
+        self.generator = torch.Generator().manual_seed(self.seed)
+        self.model = self.build()
+        self.history = History(self.method)
+        self.scores = [(0, self.evaluate())]
+        self.error = None
+        self.status.value = tr("ready")
+        self.render()
+
+    def evaluate(self) -> float:
+        """The held-out ``score()``, or ``diverged_score`` if adaptation diverged."""
+        try:
+            return self.score()
+        except DivergenceError:
+            return self.diverged_score
+
+    def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
+        """Meta-train θ for ``steps`` outer steps with the sliders' k, η, ε and n; extend the history and the
+        curve (every ``update_every`` steps and at the end). Returns this run's own ``History``."""
+        if self.needs_reset():
+            self.reset()
+        offset = self.history.step[-1] if self.history.step else 0
+        elapsed = self.history.time[-1] if self.history.time else 0.0
+        started = time.perf_counter()
+
+        def record(step: int, loss: float) -> bool:
+            self.history.step.append(offset + step)
+            self.history.loss.append(loss)
+            self.history.time.append(elapsed + time.perf_counter() - started)
+            if step % self.update_every == 0:
+                self.scores.append((offset + step, self.evaluate()))
+            return callback(step, loss)
+
+        run = reptile(
+            self.model, self.source(), steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
+            meta_batch=self.meta_batch.value, batch_size=self.batch_size, inner_optimizer=self.inner_optimizer,
+            generator=self.generator, progress=False, callback=record,
+        )  # fmt: skip
+        if not self.scores or self.scores[-1][0] != offset + len(run):
+            self.scores.append((offset + len(run), self.evaluate()))
+        return run
 
     def divergence_message(self, err: DivergenceError) -> str:
         """The status line after a divergence: where, what, and which of the sliders' η and ε to lower."""
         return tr("diverged", step=err.step, value=err.value, eta=self.eta.value, epsilon=self.epsilon.value)
 
-    def reset(self, _button: object = None) -> None:
-        raise NotImplementedError
-
-    # -- shared behaviour -------------------------------------------------------------
-    def _recorder(
-        self, callback: Callable[[int, float], bool]
-    ) -> tuple[Callable[[int, float], bool], Callable[[int], None]]:
-        """A training callback that extends ``self.history`` and adds ``(step, self.evaluate())`` to ``self.curve()``
-        every ``update_every`` steps, and a ``finish(steps_run)`` that adds the last point if missing."""
-        curve = self.curve()
-        offset = self.history.step[-1] if self.history.step else 0
-
-        def cb(step: int, loss: float) -> bool:
-            self.history.step.append(offset + step)
-            self.history.loss.append(loss)
-            if step % self.update_every == 0:
-                curve.append((offset + step, self.evaluate()))
-            return callback(step, loss)
-
-        def finish(steps_run: int) -> None:
-            if not curve or curve[-1][0] != offset + steps_run:
-                curve.append((offset + steps_run, self.evaluate()))
-
-        return cb, finish
-
-    def evaluate(self) -> float:
-        raise NotImplementedError
-
-    def curve(self) -> list[tuple[int, float]]:
-        """The evaluation curve, ``(outer step, value)`` pairs."""
-        raise NotImplementedError
-
     def _snapshot(self) -> tuple[dict[str, torch.Tensor], int, int]:
         state = {name: t.detach().clone() for name, t in self.model.state_dict().items()}
-        return state, len(self.history.step), len(self.curve())
+        return state, len(self.history.step), len(self.scores)
 
     def _restore(self, snapshot: tuple[dict[str, torch.Tensor], int, int]) -> None:
         state, steps, points = snapshot
         self.model.load_state_dict(state)
-        del self.history.step[steps:], self.history.loss[steps:], self.curve()[points:]
+        del self.history.step[steps:], self.history.loss[steps:], self.history.time[steps:], self.scores[points:]
 
-    def _meta_sliders(
-        self, k: int, k_max: int, eta: float, eta_min_exp: int, epsilon: float, meta_batch: int, n_max: int
-    ) -> None:
-        """The sliders every playground has: k, η (log scale from 10^eta_min_exp to 10), ε and n."""
-        common = {"continuous_update": False, "style": STYLE, "layout": LAYOUT}
-        self.k = W.IntSlider(k, 1, k_max, description=tr("k"), **common)
-        self.eta = W.FloatLogSlider(
-            eta, base=10, min=eta_min_exp, max=1, step=0.1, description=tr("eta"), readout_format=".3g", **common
-        )
-        self.epsilon = W.FloatSlider(epsilon, min=0.01, max=1.0, step=0.01, description=tr("epsilon"), **common)
-        self.meta_batch = W.IntSlider(meta_batch, 1, n_max, description=tr("n"), **common)
-
+    # -- the panel ----------------------------------------------------------------------
     @property
     def widget(self) -> W.Widget:
         """The whole panel, ready to display."""
         buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.steps])
-        return W.VBox([*self.sliders(), buttons, self.progress, self.status, self.image])
+        sliders = [*self.extra_sliders(), self.k, self.eta, self.epsilon, self.meta_batch]
+        return W.VBox([*sliders, buttons, self.progress, self.status, self.image])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -135,7 +209,9 @@ class TrainingPanel:
 
     def render(self) -> bytes:
         """Redraw the figure into the image widget; return the PNG bytes."""
-        png = figure_png(self.figure())
+        fig = Figure(figsize=self.figsize, layout="constrained")
+        self.draw(fig)
+        png = figure_png(fig)
         self.image.value = png
         return png
 

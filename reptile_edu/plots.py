@@ -8,8 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
 from torch import nn
 
+from .episodes import Episodes
 from .evaluation import Evaluation
 from .i18n import plot_text
 from .inner import adapt
@@ -116,6 +118,63 @@ def plot_history(
     ax.set_title(plot_text("training_curve"))
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_training_progress(
+    history: History, scores: Sequence[tuple[int, float]], *, score_label: str, ax: Axes | None = None, window: int = 50
+) -> Axes:
+    """A live run: the training loss (running mean over ``window`` steps) and a held-out curve ``scores``,
+    ``(outer step, value)`` pairs labelled ``score_label``, against the outer step, on a log scale."""
+    ax = _axes(ax)
+    if history.step:
+        ax.plot(history.step, smooth(history.loss, window), color="#2ca02c", label=plot_text("adapted_loss"))
+    if scores:
+        steps, values = zip(*scores)
+        ax.plot(steps, values, "o-", color=COLORS["after"], ms=3, label=score_label)
+    ax.set_yscale("log")
+    ax.set_xlabel(plot_text("outer_step"))
+    ax.set_title(plot_text("training_curve"))
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_accuracy_curve(scores: Sequence[tuple[int, float]], *, ways: int, ax: Axes | None = None) -> Axes:
+    """Held-out accuracy (``(outer step, accuracy in [0, 1])`` pairs) in %, with the chance level 100/N."""
+    ax = _axes(ax)
+    if scores:
+        steps, acc = zip(*scores)
+        ax.plot(steps, [100 * a for a in acc], "o-", color="#2ca02c", ms=3, label=plot_text("accuracy"))
+    ax.axhline(100 / ways, ls="--", color="k", lw=1, label=plot_text("chance"))
+    ax.set_ylim(0, 100)
+    ax.set_xlabel(plot_text("outer_step"))
+    ax.set_ylabel(plot_text("accuracy") + " (%)")
+    ax.set_title(plot_text("adaptation"))
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def plot_episode_predictions(
+    episode: Episodes, predicted: torch.Tensor, *, shots: int, fig: Figure | SubFigure, max_classes: int = 10
+) -> None:
+    """One classification episode (``[1, ...]``): a support image of each class on top, and each class's query
+    image below it, green where ``predicted`` (the query labels, ``[Q]``) is right and red where it is wrong."""
+    ways = episode.x_support.shape[1] // max(1, shots)
+    order = episode.y_support[0].argsort().cpu()
+    q_order = episode.y_query[0].argsort().cpu()
+    predicted = predicted.cpu()
+    cols = min(ways, max_classes)
+    axes = fig.subplots(2, cols, squeeze=False)
+    for j in range(cols):
+        axes[0][j].imshow(episode.x_support[0, order[j * shots], 0].cpu().numpy(), cmap="gray_r", vmin=0, vmax=1)
+        qi = q_order[j]
+        right = bool(predicted[qi] == episode.y_query[0, qi].cpu())
+        axes[1][j].imshow(episode.x_query[0, qi, 0].cpu().numpy(), cmap="Greens" if right else "Reds", vmin=0, vmax=1)
+        for a in (axes[0][j], axes[1][j]):
+            a.set_xticks([])
+            a.set_yticks([])
+    axes[0][0].set_ylabel(plot_text("support_short"), fontsize=8)
+    axes[1][0].set_ylabel(plot_text("query_short"), fontsize=8)
+    fig.suptitle(plot_text("held_out"), fontsize=10)
 
 
 def plot_adaptation_curves(

@@ -189,20 +189,26 @@ def test_same_seed_gives_identical_numbers_on_cpu():
     assert torch.equal(theta_a, theta_b)
 
 
-def test_annealed_epsilon_reaches_zero_on_the_last_step(fixed_source):
+def test_annealed_epsilon_falls_linearly_to_epsilon_over_steps_on_the_last_step(fixed_source):
+    """anneal=True: ε_s = ε·(1 − s/steps) at s = 0 … steps − 1, from ε on the first step to ε/steps on the last."""
     model, ep = small_model(), episodes(num_tasks=2)
-    src = fixed_source(ep)
-    a, b = copy.deepcopy(model), copy.deepcopy(model)
-    # With steps=1 and annealing, ε_0 = ε·(1 − 0/1) = ε: same as constant ε for one step.
-    reptile(a, src, steps=1, k=2, eta=0.1, epsilon=0.5, meta_batch=2, anneal=True, progress=False)
-    reptile(b, src, steps=1, k=2, eta=0.1, epsilon=0.5, meta_batch=2, progress=False)
-    for pa, pb in zip(a.parameters(), b.parameters()):
-        torch.testing.assert_close(pa, pb)
-    # With steps=2 the second step uses ε/2, so the result differs from constant ε.
-    c, d = copy.deepcopy(model), copy.deepcopy(model)
-    reptile(c, src, steps=2, k=2, eta=0.1, epsilon=0.5, meta_batch=2, anneal=True, progress=False)
-    reptile(d, src, steps=2, k=2, eta=0.1, epsilon=0.5, meta_batch=2, progress=False)
-    assert not torch.allclose(next(c.parameters()), next(d.parameters()))
+    steps, epsilon = 4, 0.5
+    annealed, seen = copy.deepcopy(model), []
+    reptile(
+        annealed, fixed_source(ep), steps=steps, k=2, eta=0.1, epsilon=epsilon, meta_batch=2, anneal=True,
+        progress=False, callback=lambda s, _loss: seen.append([p.detach().clone() for p in annealed.parameters()]),
+    )  # fmt: skip
+    schedule = [0.5, 0.375, 0.25, 0.125]  # ε, 3ε/4, ε/2, ε/4
+    assert schedule[-1] == epsilon / steps
+    by_hand = copy.deepcopy(model)
+    for s, eps_s in enumerate(schedule):
+        new, _ = reptile_step(by_hand, ep, k=2, eta=0.1, epsilon=eps_s)
+        with torch.no_grad():
+            for name, p in by_hand.named_parameters():
+                p.copy_(new[name])
+        for got, want in zip(seen[s], by_hand.parameters()):
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-12)
+    assert not torch.equal(seen[-1][0], seen[-2][0])  # the last step still moves θ: ε/steps, not 0
 
 
 def test_history_records_each_outer_step_and_callback_can_stop():

@@ -7,8 +7,10 @@ import torch
 
 from reptile_edu import (
     MLP,
+    ConvNet,
     DivergenceError,
     Episodes,
+    EpisodeSampler,
     SineFamily,
     adapt,
     budget,
@@ -130,6 +132,26 @@ def test_shapes_that_do_not_match():
         adapt(MLP(), x, x, k=1, eta=0.1, params=bad)
     with pytest.raises(ValueError, match=r"x must be \[M\] or \[T=2, M, 1\]"):
         FAM.sample(2, 3).fn(torch.zeros(3, 3, 1))
+
+
+def test_a_model_that_does_not_fit_the_tasks_names_both_shapes():
+    with pytest.raises(
+        ValueError,
+        match=r"ConvNet takes inputs of shape \[T, N, 1, 28, 28\], but the tasks give x of shape \[2, 10, 1\]",
+    ):
+        reptile(ConvNet(ways=5), SineFamily("maml"), steps=1, meta_batch=2, progress=False)
+    images = torch.randint(0, 256, (6, 4, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    sampler = EpisodeSampler(images, ways=3, shots=1, queries=1)
+    mlp_says = r"MLP takes inputs of shape \[T, N, 1\], but the tasks give x of shape \[2, 3, 1, 28, 28\]"
+    with pytest.raises(ValueError, match=mlp_says):
+        maml(MLP(out_features=3), sampler, steps=1, meta_batch=2, progress=False)
+    with pytest.raises(ValueError, match=mlp_says.replace("2, 3", "4, 3")):
+        evaluate(MLP(out_features=3), sampler, k=1, eta=0.1, num_tasks=4)
+    x = torch.zeros(4, 10, 1)  # the MLP's hand-derived inner loop checks too
+    with pytest.raises(
+        ValueError, match=r"MLP takes inputs of shape \[T, N, 2\], but the tasks give x of shape \[4, 10, 1\]"
+    ):
+        adapt(MLP(in_features=2), x, x, k=1, eta=0.1)
 
 
 def test_budget_reads_the_environment(monkeypatch):

@@ -40,7 +40,7 @@ def test_sliders_drive_the_training_settings():
     pg = small_playground()
     pg.k.value, pg.eta.value, pg.epsilon.value, pg.meta_batch.value = 1, 0.01, 0.5, 3
     seen = {}
-    import reptile_edu.sine_playground as w
+    import reptile_edu.playground as w
 
     original = w.reptile
 
