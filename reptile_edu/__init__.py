@@ -9,7 +9,7 @@ from .alphabets import builtin_alphabets, generate_alphabets
 from .cache import cache_dir
 from .characters import CharacterSet
 from .episodes import Episodes, TaskSource
-from .evaluation import Evaluation, evaluate, nearest_neighbour_accuracy
+from .evaluation import DivergedTasksWarning, Evaluation, evaluate, nearest_neighbour_accuracy
 from .i18n import get_language, set_language
 from .inner import InnerLoop, adapt, autograd_only
 from .losses import task_losses
@@ -46,6 +46,7 @@ __all__ = [
     "CharacterSet",
     "ConvNet",
     "DivergenceError",
+    "DivergedTasksWarning",
     "EpisodeSampler",
     "Episodes",
     "Evaluation",

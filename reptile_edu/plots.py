@@ -178,15 +178,34 @@ def plot_episode_predictions(
 
 
 def plot_adaptation_curves(
-    evaluations: Mapping[str, Evaluation], *, metric: str = "loss", ax: Axes | None = None, log: bool = False
+    evaluations: Mapping[str, Evaluation],
+    *,
+    metric: str = "loss",
+    ax: Axes | None = None,
+    log: bool = False,
+    median: bool | None = None,
 ) -> Axes:
-    """Mean query loss (or accuracy) on held-out tasks after 0 … k steps, one line per method."""
+    """Mean query loss (or accuracy) on held-out tasks after 0 … k steps, one line per method.
+
+    A method whose evaluation has diverged tasks says how many in its label, and its median over
+    tasks is drawn beside the mean (dashed, same colour): the mean alone can be ruined by one task.
+    ``median=True`` draws the median of every method, ``median=False`` of none (loss only).
+    """
     ax = _axes(ax)
     for label, ev in evaluations.items():
         values = ev.loss if metric == "loss" else ev.accuracy
         if values is None:
             raise ValueError(f"metric='accuracy' needs classification evaluations; {label!r} has none.")
-        ax.plot(range(len(values)), values, marker="o", ms=3, label=method_label(label), color=METHOD_COLORS.get(label))
+        name, color = method_label(label), METHOD_COLORS.get(label)
+        diverged = ev.diverged if metric == "loss" else 0
+        if diverged:
+            name = plot_text("diverged_of", name=name, diverged=diverged, tasks=len(ev.final_per_task))
+        line = ax.plot(range(len(values)), values, marker="o", ms=3, label=name, color=color)[0]
+        if metric == "loss" and (median or (median is None and diverged)):
+            ax.plot(
+                range(len(ev.median)), ev.median, ls="--", marker="o", ms=2, mfc="none",
+                color=line.get_color(), label=plot_text("median_of", name=method_label(label)),
+            )  # fmt: skip
     ax.set_xlabel(plot_text("inner_step"))
     ax.set_ylabel(plot_text("mse" if metric == "loss" else "accuracy"))
     if log:
