@@ -82,3 +82,20 @@ def test_seed_style_loop_and_prototype_do_the_package_arithmetic(bench, batch_si
     fast_reptile.fast_reptile_step(fast, ep, **kw)
     for name, got in fast.named_parameters():
         torch.testing.assert_close(got, expected[name])
+
+
+def test_maml_sine_benchmark_records_robust_statistics(tmp_path):
+    spec = importlib.util.spec_from_file_location("reptile_edu_benchmarks_maml_sine", BENCH / "maml_sine.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    argv = ["--checkpoints", "2", "3", "--held-out-tasks", "20", "--train-shots", "5", "--out", str(tmp_path)]
+    stem = module.main(argv)
+    results = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+    assert [r["method"] for r in results["runs"]] == ["MAML", "Joint training"]
+    point = results["runs"][0]["checkpoints"][-1]
+    assert point["outer_steps"] == 3 and len(point["load_average"]) == 3
+    paper = point["paper"]
+    assert paper["steps"] == [0, 1, 5, 10] and paper["median"][0] <= paper["q90"][0]
+    assert 0 <= paper["worst_task"] < 20 and isinstance(paper["diverged_tasks"], list)
+    assert point["k_100"]["steps"][-1] == 100
+    assert "k = 100, η = 0.01" in stem.with_suffix(".md").read_text(encoding="utf-8")
