@@ -210,6 +210,36 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "{model} 的输入形状应为 {expected}，但任务给出的 x 形状为 {got}。请使用与这些数据相符的模型："
         "正弦任务的点 [T, N, 1] 用 MLP()，字符图像 [T, N, 1, 28, 28] 用 ConvNet(ways=N)。",
     ),
+    # lesson 08: reinforcement learning
+    "policy_loss": ("policy loss", "politika kaybı", "策略损失"),
+    "value_loss": ("value (critic) loss", "değer (eleştirmen) kaybı", "价值（评论家）损失"),
+    "total_loss": ("total loss", "toplam kayıp", "总损失"),
+    "agent_losses": ("The agent's losses", "Ajanın kayıpları", "智能体的损失"),
+    "mean_return": ("mean return", "ortalama getiri", "平均回报"),
+    "mean_return_at_theta": (
+        "Mean return of the episodes at θ",
+        "θ ile toplanan bölümlerin ortalama getirisi",
+        "用 θ 收集的情节的平均回报",
+    ),
+    "held_out_return": (
+        "held-out goals, return after {u} update(s)",
+        "görülmemiş hedefler, {u} güncellemeden sonra getiri",
+        "留出目标上 {u} 次更新后的回报",
+    ),
+    "adaptation_updates": ("adaptation updates", "uyarlama güncellemesi sayısı", "适应更新次数"),
+    "reptile_theta": ("Reptile's θ", "Reptile'ın θ'sı", "Reptile 的 θ"),
+    "joint_policy": ("joint training", "ortak eğitim", "联合训练"),
+    "random_theta": ("random θ", "rastgele θ", "随机 θ"),
+    "goal": ("goal", "hedef", "目标"),
+    "start": ("start", "başlangıç", "起点"),
+    "before_updates": ("θ, before adaptation", "θ, uyarlamadan önce", "θ（适应前）"),
+    "after_updates": ("after {u} adaptation update(s)", "{u} uyarlama güncellemesinden sonra", "{u} 次适应更新后"),
+    "done_rl": (
+        "Done: {step} outer steps in {seconds:.1f} s. Held-out goals, return after one update: {ret:.1f}",
+        "Bitti: {step} dış adım {seconds:.1f} saniyede tamamlandı. "
+        "Görülmemiş hedeflerde bir güncellemeden sonra ortalama getiri: {ret:.1f}",
+        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。留出目标上一次更新后的平均回报：{ret:.1f}",
+    ),
 }
 
 

@@ -167,7 +167,7 @@ def test_the_inner_loop_improves_the_return_on_one_fixed_goal():
     nav = PointNavigation()
     policy = agent(nav)
     goal = torch.tensor([[0.4, -0.3]]).expand(4, 2)  # one goal, four independent runs
-    curve = adaptation_returns(policy, nav, goal, updates=8, k=5, eta=0.1, episodes=10,
+    curve = adaptation_returns(policy, nav, goal, updates=8, k=5, eta=0.003, episodes=10,
                                generator=torch.Generator().manual_seed(0)).mean  # fmt: skip
     assert sum(curve[-3:]) / 3 > curve[0] + 10, curve  # about −60 → −40 on this seed
 
@@ -303,3 +303,23 @@ def test_rollout_buffer_minibatches_slice_episodes():
     part = buf.episodes_slice(slice(2, 4))
     assert isinstance(part, RolloutBuffer) and part.obs.shape == (2, 2, 4, 2)
     assert torch.equal(part.advantages, buf.advantages[:, 2:4])
+
+
+# -- the exercise ----------------------------------------------------------------------------------
+
+
+def test_the_gae_checker_accepts_gae_and_names_each_common_mistake():
+    from reptile_edu.exercises import check_gae
+
+    assert check_gae(lambda r, v, d, gamma, lam: gae(r, v, d, gamma=gamma, lam=lam)[0])
+    assert "A + V" in check_gae(lambda r, v, d, gamma, lam: gae(r, v, d, gamma=gamma, lam=lam)[1]).reason
+
+    def no_dones(r, v, d, gamma, lam):
+        return gae(r, v, torch.zeros_like(d), gamma=gamma, lam=lam)[0]
+
+    assert "(1 − d_t)" in check_gae(no_dones).reason
+    assert "γ·λ" in check_gae(lambda r, v, d, gamma, lam: gae(r, v, d, gamma=gamma, lam=1.0)[0]).reason
+    assert "TD errors" in check_gae(lambda r, v, d, gamma, lam: gae(r, v, d, gamma=gamma, lam=0.0)[0]).reason
+    stub = check_gae(lambda r, v, d, gamma, lam: torch.zeros_like(r))
+    assert not stub and "off by" in stub.reason
+    assert "raised" in check_gae(lambda r, v, d, gamma, lam: 1 / 0).reason

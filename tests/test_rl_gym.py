@@ -67,10 +67,8 @@ def test_torch_cartpole_follows_gymnasiums_cartpole():
     family = CartPoleFamily()
     tasks = family.sample_tasks(3, torch.Generator().manual_seed(0))
     gym_batch = family.gymnasium().make(tasks, 2, torch.Generator().manual_seed(1))
-    torch_batch = family.make(tasks, 2)
-    start = gym_batch.reset()
-    torch_batch.start = start.clone()
-    torch_batch.reset()
+    torch_batch = family.make(tasks, 2, torch.Generator().manual_seed(1))
+    assert torch.allclose(gym_batch.reset(), torch_batch.reset())  # the same start states from the same generator
     actions, alive, steps = torch.Generator().manual_seed(2), torch.ones(3, 2, dtype=torch.bool), 0
     while alive.any():
         a = torch.randint(0, 2, (3, 2), generator=actions)
@@ -82,6 +80,18 @@ def test_torch_cartpole_follows_gymnasiums_cartpole():
         steps += 1
     gym_batch.close()
     assert steps > 10
+
+
+def test_a_policy_collects_the_same_episodes_on_torch_and_on_gymnasium_cartpole():
+    family = CartPoleFamily(horizon=100)
+    torch.manual_seed(0)
+    policy = ActorCritic.for_family(family)
+    tasks = family.sample_tasks(2, torch.Generator().manual_seed(0))
+    ours = collect(policy, family, tasks, episodes=3, generator=torch.Generator().manual_seed(5))
+    theirs = collect(policy, family.gymnasium(), tasks, episodes=3, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(ours.returns(), theirs.returns()) and torch.equal(ours.mask, theirs.mask)
+    live = ours.mask.bool()
+    assert torch.allclose(ours.obs[live], theirs.obs[live], atol=1e-4)
 
 
 def test_an_object_that_is_not_a_gymnasium_env_is_refused():

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from .._checks import check_int
@@ -80,10 +81,14 @@ class CartPoleFamily:
         generator: torch.Generator | None = None,
         device: torch.device | str = "cpu",
     ) -> CartPoleBatch:
-        """E episodes of each of the T tasks; start states uniform in [−0.05, 0.05]⁴ (as gymnasium's)."""
+        """E episodes of each of the T tasks. Start states are uniform in [−0.05, 0.05]⁴, drawn exactly
+        as gymnasium's ``CartPole-v1`` draws them when ``GymFamily`` resets it with seeds from the same
+        ``generator``: with the same generator, both families start (and so run) the same episodes."""
         tasks = check_tasks(tasks, 3, "tasks (gravity, pole mass, pole half-length)")
         episodes = check_int("episodes", episodes)
-        start = 0.1 * torch.rand(tasks.shape[0], episodes, 4, generator=generator) - 0.05
+        seeds = torch.randint(0, 2**31 - 1, (tasks.shape[0] * episodes,), generator=generator).tolist()
+        start = np.stack([np.random.default_rng(seed).uniform(-0.05, 0.05, 4) for seed in seeds])
+        start = torch.as_tensor(start, dtype=torch.float32).view(tasks.shape[0], episodes, 4)
         return CartPoleBatch(tasks.to(device), start.to(device))
 
     def gymnasium(self) -> GymFamily:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import torch
 
 from .._checks import check_int
-from ..algorithms import DivergenceError
+from ..methods import DivergenceError
 from ..models import Params
 from .family import check_family
 from .policy import ActorCritic
-from .ppo import PPOSettings, adapt_policy
+from .ppo import PPO_DEFAULTS, PPOSettings, adapt_policy
 from .runner import collect, per_task
 
 
@@ -50,7 +50,7 @@ def adaptation_returns(
     k: int,
     eta: float,
     episodes: int,
-    settings: PPOSettings = PPOSettings(),
+    settings: PPOSettings = PPO_DEFAULTS,
     params: Params | None = None,
     generator: torch.Generator | None = None,
 ) -> AdaptationReturns:

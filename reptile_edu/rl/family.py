@@ -41,7 +41,11 @@ class TaskFamily(Protocol):
     def sample_tasks(self, num_tasks: int, generator: torch.Generator | None = ...) -> torch.Tensor: ...
 
     def make(
-        self, tasks: torch.Tensor, episodes: int, generator: torch.Generator | None = ..., device: torch.device | str = ...
+        self,
+        tasks: torch.Tensor,
+        episodes: int,
+        generator: torch.Generator | None = ...,
+        device: torch.device | str = ...,
     ) -> EnvBatch: ...
 
 

@@ -154,9 +154,7 @@ class GymBatch(EnvBatch):
         try:
             self.family.set_task(env.unwrapped, values)
         except Exception as err:
-            raise ValueError(
-                f"set_task raised {type(err).__name__}: {err} (task {t}, parameters {values})."
-            ) from err
+            raise ValueError(f"set_task raised {type(err).__name__}: {err} (task {t}, parameters {values}).") from err
         obs_space, act_space = _spaces(env.unwrapped)
         if obs_space != self.family.observation_space or act_space != self.family.action_space:
             raise ValueError(

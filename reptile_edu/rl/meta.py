@@ -21,11 +21,12 @@ import torch
 from tqdm.auto import tqdm
 
 from .._checks import check_epsilon, check_int, check_positive
-from ..algorithms import DivergenceError, History, reptile_outer_step
+from ..meta import reptile_outer_step
+from ..methods import DivergenceError, History
 from ..models import Params
 from .family import check_family
 from .policy import ActorCritic
-from .ppo import LossTerms, PPOSettings, adapt_policy
+from .ppo import PPO_DEFAULTS, LossTerms, PPOSettings, adapt_policy
 from .runner import collect, per_task
 
 
@@ -64,6 +65,7 @@ def _train(
     k: int,
     eta: float,
     epsilon: float,
+    anneal: bool,
     meta_batch: int,
     episodes: int,
     settings: PPOSettings,
@@ -75,7 +77,9 @@ def _train(
 ) -> RLHistory:
     family = check_family(family)
     if not isinstance(policy, ActorCritic):
-        raise TypeError(f"policy must be an ActorCritic (e.g. ActorCritic.for_family(family)); got {type(policy).__name__}.")
+        raise TypeError(
+            f"policy must be an ActorCritic (e.g. ActorCritic.for_family(family)); got {type(policy).__name__}."
+        )
     steps = check_int("steps", steps)
     k = check_int("k (inner steps)", k)
     eta = check_positive("η (eta)", eta)
@@ -97,7 +101,7 @@ def _train(
             if joint:  # every task holds the same θ̃: one policy for all tasks
                 new = {n: p[0] for n, p in theta_tilde.items()}
             else:
-                new = reptile_outer_step(theta, theta_tilde, epsilon)
+                new = reptile_outer_step(theta, theta_tilde, epsilon * (1 - s / steps) if anneal else epsilon)
             if not _finite(new, terms):
                 bad = float(terms.total.mean())
                 hint = f"the inner learning rate η (eta={eta:g})" + ("" if joint else f" or ε (epsilon={epsilon:g})")
@@ -127,9 +131,10 @@ def reptile_rl(
     k: int = 5,
     eta: float = 0.1,
     epsilon: float = 0.5,
+    anneal: bool = False,
     meta_batch: int = 10,
     episodes: int = 10,
-    settings: PPOSettings = PPOSettings(),
+    settings: PPOSettings = PPO_DEFAULTS,
     generator: torch.Generator | None = None,
     progress: bool = True,
     callback: Callable[[int, float], bool | None] | None = None,
@@ -138,12 +143,14 @@ def reptile_rl(
     """Reptile for RL: ``steps`` outer steps θ ← θ + ε·mean_t(θ̃_t − θ) over n = ``meta_batch`` tasks,
     θ̃_t from k PPO-clip updates (learning rate η) on E = ``episodes`` fresh episodes of task t.
 
-    Updates ``policy`` in place (it holds θ); on divergence it raises ``DivergenceError`` and the
-    policy keeps its last finite θ. ``history`` continues an earlier run's record.
+    ``anneal=True`` lowers ε linearly from its value to 0 over the run, as in the Reptile paper (it
+    quiets the noise of the last outer steps). Updates ``policy`` in place (it holds θ); on divergence
+    it raises ``DivergenceError`` and the policy keeps its last finite θ. ``history`` continues an
+    earlier run's record.
     """
     epsilon = check_epsilon(epsilon)
     return _train(
-        "Reptile", policy, family, steps=steps, k=k, eta=eta, epsilon=epsilon, meta_batch=meta_batch,
+        "Reptile", policy, family, steps=steps, k=k, eta=eta, epsilon=epsilon, anneal=anneal, meta_batch=meta_batch,
         episodes=episodes, settings=settings, joint=False, generator=generator, progress=progress,
         callback=callback, history=history,
     )  # fmt: skip
@@ -158,7 +165,7 @@ def joint_rl(
     eta: float = 0.1,
     meta_batch: int = 10,
     episodes: int = 10,
-    settings: PPOSettings = PPOSettings(),
+    settings: PPOSettings = PPO_DEFAULTS,
     generator: torch.Generator | None = None,
     progress: bool = True,
     callback: Callable[[int, float], bool | None] | None = None,
@@ -167,7 +174,7 @@ def joint_rl(
     """Joint training: one policy for all tasks. Each outer step collects the same data as Reptile's
     (n tasks × E episodes) and takes k PPO-clip steps of η on the mean loss over the tasks."""
     return _train(
-        "Joint training", policy, family, steps=steps, k=k, eta=eta, epsilon=1.0, meta_batch=meta_batch,
+        "Joint training", policy, family, steps=steps, k=k, eta=eta, epsilon=1.0, anneal=False, meta_batch=meta_batch,
         episodes=episodes, settings=settings, joint=True, generator=generator, progress=progress,
         callback=callback, history=history,
     )  # fmt: skip

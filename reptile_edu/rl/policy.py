@@ -18,6 +18,10 @@ from .._checks import check_int, check_positive
 from ..models import MLP, Params
 
 LOG_2PI_E = math.log(2 * math.pi * math.e)
+#: The Gaussian policy's σ never goes below this (in units of ``action_scale``): every inner loop
+#: lowers σ a little, Reptile averages those steps, and without a floor σ → 0 makes the ratio
+#: π_new/π_old of PPO explode.
+MIN_STD = 0.1
 
 
 def _part(params: Params, prefix: str) -> Params:
@@ -90,7 +94,7 @@ class ActorCritic(nn.Module):
         if self.discrete:
             cdf = out.softmax(-1).cumsum(-1)
             return (cdf < noise.unsqueeze(-1)).sum(-1).clamp_max(self.action_dim - 1)
-        return self.action_scale * (out + params["log_std"].exp().unsqueeze(1) * noise)
+        return self.action_scale * (out + self._log_std(params).exp() * noise)
 
     def log_prob_entropy(
         self, params: Params, obs: torch.Tensor, actions: torch.Tensor
@@ -101,11 +105,15 @@ class ActorCritic(nn.Module):
             logp = out.log_softmax(-1)
             chosen = logp.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
             return chosen, -(logp.exp() * logp).sum(-1)
-        log_std = params["log_std"].unsqueeze(1)  # [T, 1, A]
+        log_std = self._log_std(params)  # [T, 1, A]
         z = (actions / self.action_scale - out) * torch.exp(-log_std)
         logp = (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
         entropy = (0.5 * LOG_2PI_E + log_std).sum(-1).expand_as(logp)
         return logp, entropy
+
+    @staticmethod
+    def _log_std(params: Params) -> torch.Tensor:
+        return params["log_std"].clamp_min(math.log(MIN_STD)).unsqueeze(1)
 
     def noise_shape(self, *batch: int) -> tuple[int, ...]:
         """The shape of the noise ``act`` needs for a batch of that shape."""

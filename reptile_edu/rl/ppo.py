@@ -18,16 +18,21 @@ from dataclasses import dataclass
 
 import torch
 
-from .._checks import check_int, check_positive
+from .._checks import check_choice, check_int, check_positive
 from ..models import Params
 from .buffer import RolloutBuffer
 from .policy import ActorCritic
+
+ADAM_BETA2 = 0.999
 
 
 @dataclass(frozen=True)
 class PPOSettings:
     """Everything of the inner loop except k and η: the clip c, the loss weights, γ and λ of GAE,
-    how many of a task's episodes each step uses (``None``: all), and an optional gradient-norm cap."""
+    how many of a task's episodes each step uses (``None``: all), an optional gradient-norm cap, and
+    the inner optimizer: plain SGD, θ̃ ← θ̃ − η·g, or Adam with β1 = 0 as in the Reptile paper,
+    θ̃ ← θ̃ − η·g/(√v̂ + 1e-8) with v̂ the bias-corrected running mean of g² (β2 = 0.999), a fresh
+    state for every task and every adaptation."""
 
     clip: float = 0.2
     value_coef: float = 0.5
@@ -36,6 +41,7 @@ class PPOSettings:
     lam: float = 0.95
     batch_episodes: int | None = None
     max_grad_norm: float | None = None
+    optimizer: str = "adam"
 
     def __post_init__(self) -> None:
         check_positive("clip", self.clip, high=1.0)
@@ -49,6 +55,11 @@ class PPOSettings:
             check_int("batch_episodes", self.batch_episodes)
         if self.max_grad_norm is not None:
             check_positive("max_grad_norm", self.max_grad_norm)
+        check_choice("optimizer", self.optimizer, ("sgd", "adam"))
+
+
+#: The default inner-loop settings.
+PPO_DEFAULTS = PPOSettings()
 
 
 @dataclass
@@ -74,7 +85,7 @@ def normalise_advantages(advantages: torch.Tensor, mask: torch.Tensor) -> torch.
 
 
 def ppo_losses(
-    policy: ActorCritic, params: Params, batch: RolloutBuffer, settings: PPOSettings = PPOSettings()
+    policy: ActorCritic, params: Params, batch: RolloutBuffer, settings: PPOSettings = PPO_DEFAULTS
 ) -> LossTerms:
     """The PPO-clip losses of every task on its buffer, with per-task parameters θ_t ``[T, ...]``.
 
@@ -114,11 +125,12 @@ def adapt_policy(
     *,
     k: int,
     eta: float,
-    settings: PPOSettings = PPOSettings(),
+    settings: PPOSettings = PPO_DEFAULTS,
     joint: bool = False,
 ) -> tuple[Params, LossTerms]:
     """θ̃: k SGD steps θ̃ ← θ̃ − η·∇L_total on each task's buffer, from per-task θ ``[T, ...]``.
 
+    (With ``settings.optimizer == "adam"`` the steps are Adam's, β1 = 0; see ``PPOSettings``.)
     Returns θ̃ (detached, ``[T, ...]``) and the loss terms averaged over the k steps (``[T]`` each).
     ``joint=True`` is joint training: every step uses the mean gradient over the tasks, so all
     tasks share one θ (one policy for all tasks).
@@ -128,7 +140,8 @@ def adapt_policy(
     names = list(params)
     theta = {n: p.detach().clone().requires_grad_(True) for n, p in params.items()}
     sums: dict[str, torch.Tensor] = {}
-    for sl in episode_slices(buffer.episodes, k, settings.batch_episodes):
+    second_moments: list[torch.Tensor] | None = None
+    for step, sl in enumerate(episode_slices(buffer.episodes, k, settings.batch_episodes), start=1):
         with torch.enable_grad():
             terms = ppo_losses(policy, theta, buffer.episodes_slice(sl), settings)
             grads = list(torch.autograd.grad(terms.total.sum(), [theta[n] for n in names]))
@@ -138,6 +151,15 @@ def adapt_policy(
             norms = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads]).sum(0).sqrt()  # [T]
             scale = (settings.max_grad_norm / (norms + 1e-12)).clamp_max(1.0)
             grads = [g * scale.view(-1, *[1] * (g.dim() - 1)) for g in grads]
+        if settings.optimizer == "adam":  # β1 = 0: the step is g / (√v̂ + 1e-8)
+            squares = [g * g for g in grads]
+            second_moments = (
+                [(1 - ADAM_BETA2) * s for s in squares]
+                if second_moments is None
+                else [ADAM_BETA2 * v + (1 - ADAM_BETA2) * s for v, s in zip(second_moments, squares)]
+            )
+            correction = 1 - ADAM_BETA2**step
+            grads = [g / ((v / correction).sqrt() + 1e-8) for g, v in zip(grads, second_moments)]
         with torch.no_grad():
             torch._foreach_add_([theta[n] for n in names], grads, alpha=-eta)
         for field in ("policy", "value", "entropy", "total"):
