@@ -45,7 +45,7 @@ FAMILIES = {"navigation": PointNavigation, "cartpole": CartPoleFamily}
 COMMON = dict(meta_batch=10, episodes=10)
 #: The lesson's settings (chosen with --tune on validation tasks): adaptation k, η; Reptile's ε; outer steps.
 LESSON = {
-    "navigation": dict(k=4, eta=0.003, batch_episodes=5, epsilon=0.5, steps=200),
+    "navigation": dict(k=2, eta=0.001, batch_episodes=5, epsilon=0.5, steps=200),
     "cartpole": dict(k=4, eta=0.003, batch_episodes=5, epsilon=0.5, steps=60),
 }
 GRID = [dict(k=k, eta=eta, batch_episodes=5) for k in (2, 4) for eta in (0.001, 0.003)]

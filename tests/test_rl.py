@@ -325,3 +325,38 @@ def test_the_gae_checker_accepts_gae_and_names_each_common_mistake():
     stub = check_gae(lambda r, v, d, gamma, lam: torch.zeros_like(r))
     assert not stub and "off by" in stub.reason
     assert "raised" in check_gae(lambda r, v, d, gamma, lam: 1 / 0).reason
+
+
+# -- the playground ------------------------------------------------------------------------------
+
+
+def small_rl_playground():
+    from reptile_edu.rl.playground import RLPlayground
+
+    return RLPlayground(steps=2, held_out=3, episodes=4, batch_episodes=2, meta_batch=3, update_every=2, horizon=10)
+
+
+def test_the_playground_trains_records_the_three_losses_and_the_held_out_return():
+    pg = small_rl_playground()
+    history = pg.run(3)
+    assert history is not None and history.step == [1, 2, 3]
+    assert len(pg.history.policy_loss) == len(pg.history.value_loss) == len(pg.history.loss) == 3
+    assert [s for s, _ in pg.held_out_return] == [0, 2, 3]
+    assert "Done: 3 outer steps" in pg.status.value and "return after one update" in pg.status.value
+    assert pg.render()[:4] == b"\x89PNG"
+    pg.run(2)  # a second run continues the curves
+    assert pg.history.step == [1, 2, 3, 4, 5] and pg.held_out_return[-1][0] == 5
+
+
+def test_a_diverging_playground_run_says_so_and_puts_theta_back():
+    pg = small_rl_playground()
+    pg.settings = PPOSettings(optimizer="sgd", batch_episodes=2)  # plain SGD: a huge η overflows
+    pg.run(2)
+    theta = [p.detach().clone() for p in pg.model.parameters()]
+    steps, curve = list(pg.history.step), list(pg.held_out_return)
+    pg.eta.value, pg.k.value = 10.0, 10
+    assert pg.run(5) is None and pg.error is not None
+    assert "Training diverged at outer step 3" in pg.status.value and "Lower η (now 10)" in pg.status.value
+    assert all(torch.equal(a, b) for a, b in zip(theta, pg.model.parameters()))
+    assert pg.history.step == steps and pg.held_out_return == curve
+    assert len(pg.history.policy_loss) == len(pg.history.mean_return) == len(steps)

@@ -37,10 +37,10 @@ def draw_training(history: RLHistory, axes: Sequence[Axes], *, window: int = 10)
         ):
             left.plot(history.step, smooth(values, window), color=LOSS_COLORS[key], label=plot_text(key))
         right.plot(history.step, smooth(history.mean_return, window), color=START_COLORS["reptile"])
+        left.legend(fontsize=7)
     left.axhline(0, color="k", lw=0.5)
     left.set_xlabel(plot_text("outer_step"))
     left.set_title(plot_text("agent_losses"))
-    left.legend(fontsize=7)
     right.set_xlabel(plot_text("outer_step"))
     right.set_title(plot_text("mean_return_at_theta"))
 

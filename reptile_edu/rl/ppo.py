@@ -19,20 +19,19 @@ from dataclasses import dataclass
 import torch
 
 from .._checks import check_choice, check_int, check_positive
+from ..inner import BatchedAdam
 from ..models import Params
 from .buffer import RolloutBuffer
 from .policy import ActorCritic
-
-ADAM_BETA2 = 0.999
 
 
 @dataclass(frozen=True)
 class PPOSettings:
     """Everything of the inner loop except k and η: the clip c, the loss weights, γ and λ of GAE,
     how many of a task's episodes each step uses (``None``: all), an optional gradient-norm cap, and
-    the inner optimizer: plain SGD, θ̃ ← θ̃ − η·g, or Adam with β1 = 0 as in the Reptile paper,
-    θ̃ ← θ̃ − η·g/(√v̂ + 1e-8) with v̂ the bias-corrected running mean of g² (β2 = 0.999), a fresh
-    state for every task and every adaptation."""
+    the inner optimizer: plain SGD, θ̃ ← θ̃ − η·g, or Adam with β1 = 0 as in the Reptile paper
+    (``reptile_edu.inner.BatchedAdam``), θ̃ ← θ̃ − η·g/(√v̂ + 1e-8) with v̂ the bias-corrected running
+    mean of g² (β2 = 0.999), a fresh state for every task and every adaptation."""
 
     clip: float = 0.2
     value_coef: float = 0.5
@@ -140,8 +139,8 @@ def adapt_policy(
     names = list(params)
     theta = {n: p.detach().clone().requires_grad_(True) for n, p in params.items()}
     sums: dict[str, torch.Tensor] = {}
-    second_moments: list[torch.Tensor] | None = None
-    for step, sl in enumerate(episode_slices(buffer.episodes, k, settings.batch_episodes), start=1):
+    adam = BatchedAdam() if settings.optimizer == "adam" else None  # a fresh state for this adaptation
+    for sl in episode_slices(buffer.episodes, k, settings.batch_episodes):
         with torch.enable_grad():
             terms = ppo_losses(policy, theta, buffer.episodes_slice(sl), settings)
             grads = list(torch.autograd.grad(terms.total.sum(), [theta[n] for n in names]))
@@ -151,15 +150,8 @@ def adapt_policy(
             norms = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads]).sum(0).sqrt()  # [T]
             scale = (settings.max_grad_norm / (norms + 1e-12)).clamp_max(1.0)
             grads = [g * scale.view(-1, *[1] * (g.dim() - 1)) for g in grads]
-        if settings.optimizer == "adam":  # β1 = 0: the step is g / (√v̂ + 1e-8)
-            squares = [g * g for g in grads]
-            second_moments = (
-                [(1 - ADAM_BETA2) * s for s in squares]
-                if second_moments is None
-                else [ADAM_BETA2 * v + (1 - ADAM_BETA2) * s for v, s in zip(second_moments, squares)]
-            )
-            correction = 1 - ADAM_BETA2**step
-            grads = [g / ((v / correction).sqrt() + 1e-8) for g, v in zip(grads, second_moments)]
+        if adam is not None:  # β1 = 0: the step is g / (√v̂ + 1e-8)
+            grads = adam.direction(grads)
         with torch.no_grad():
             torch._foreach_add_([theta[n] for n in names], grads, alpha=-eta)
         for field in ("policy", "value", "entropy", "total"):
