@@ -20,17 +20,14 @@ under ``torchrun`` with one process per GPU, n = 1000, against one process on on
 difference in θ between the two.
 
 Results go to ``benchmarks/results/distributed-<machine>.json`` and ``.md``, with the machine named
-(``reptile_edu.measure.machine``).
+(``reptile_edu.measure.machine_info``).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -39,10 +36,9 @@ from pathlib import Path
 
 import torch
 
-import reptile_edu
 from reptile_edu import MLP, InnerLoop, SineFamily
 from reptile_edu.distributed import Workers, outer_step, reptile_delta
-from reptile_edu.measure import machine, measure_many
+from reptile_edu.measure import load_average, machine_info, measure_many
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_SPEEDUP = 50.0
@@ -60,16 +56,6 @@ LAUNCHES = (
     ("1 process", 1, 1, False),
     ("2 processes (gloo)", 2, 1, True),
 )
-
-
-def _loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _slug(description: str) -> str:
-    cpu = description.split(",")[0].lower()
-    cpu = re.sub(r"\((r|tm)\)|cpu|@.*", "", cpu)
-    return re.sub(r"[^a-z0-9]+", "-", cpu).strip("-") + f"-{os.cpu_count()}c"
 
 
 # ---------------------------------------------------------------------------
@@ -92,7 +78,7 @@ def run_command(fields: dict[str, object], steps: int, processes: int, threads: 
         args += [f"--steps={steps}", "--log-every=1", "--eval-every=0", f"--checkpoint-every={10 * steps}"]
         args += ["--device=cpu", "--no-tensorboard", "--no-progress", f"--checkpoint-dir={folder}"]
         env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        before = _loadavg()
+        before = load_average()
         done = subprocess.run(_command(processes, torchrun) + args, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"the command failed:\n{done.stdout}\n{done.stderr}")
@@ -100,7 +86,7 @@ def run_command(fields: dict[str, object], steps: int, processes: int, threads: 
     warm = max(1, steps // 5)
     rate = (steps - warm) / (log[steps]["time"] - log[warm]["time"])
     cpu_ms = 1e3 * (log[steps]["cpu"] - log[warm]["cpu"]) / (steps - warm)
-    return {"steps_per_s": rate, "rank0_cpu_ms_per_step": cpu_ms, "load_before": before, "load_after": _loadavg()}
+    return {"steps_per_s": rate, "rank0_cpu_ms_per_step": cpu_ms, "load_before": before, "load_after": load_average()}
 
 
 def cpu_section(quick: bool, rounds: int, log) -> dict[str, object]:  # noqa: ANN001 - log is print
@@ -283,20 +269,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
     sections = set(args.sections.split(","))
     rounds = args.rounds or (1 if args.quick else 3)
-    description = machine()
+    machine = machine_info()
+    machine["load_average_start"] = machine.pop("load_average")
+    description = machine["description"]
     results: dict[str, object] = {
-        "machine": {
-            "description": description,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "reptile_edu": reptile_edu.__version__,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "load_average_start": _loadavg(),
-        },
+        "machine": machine,
         "quick": args.quick,
         "rounds": rounds,
     }
-    print(f"machine: {description}; load average {_loadavg()}")
+    print(f"machine: {description}; load average {load_average()}")
     if "cpu" in sections:
         print("CPU: meta-steps per second of the command on 1 and 2 processes")
         results["cpu"] = cpu_section(args.quick, rounds, print)
@@ -305,10 +286,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         results["gpu"] = gpu_section(args.gpu_device, args.quick, print)
         if "skipped" in results["gpu"]:
             print(f"  skipped: {results['gpu']['skipped']}")
-    results["machine"]["load_average_end"] = _loadavg()  # type: ignore[index]
+    results["machine"]["load_average_end"] = load_average()  # type: ignore[index]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"distributed-{_slug(description)}" + ("-quick" if args.quick else "")
+    stem = f"distributed-{machine['slug']}" + ("-quick" if args.quick else "")
     if sections != {"cpu", "gpu"}:
         stem += "-" + "-".join(sorted(sections))
     (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

@@ -46,11 +46,8 @@ if __name__ == "__main__":
 
 import argparse
 import copy
-import datetime as dt
 import json
 import math
-import platform
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -72,6 +69,7 @@ from reptile_edu import (
     seed_everything,
     with_new_head,
 )
+from reptile_edu.measure import load_average, machine_info
 
 HERE = Path(__file__).resolve().parent
 REPTILE_NAME = "Reptile"
@@ -124,41 +122,13 @@ QUICK = Budget(
 # The machine
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown-cpu"
-
-
-def machine_info(threads: int) -> dict[str, object]:
-    cpu = _cpu_model()
-    cores = os.cpu_count() or 1
-    slug = re.sub(r"\((r|tm)\)|cpu|@.*", "", cpu.lower())
-    slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-")
-    torch_version = torch.__version__.split("+")[0]
-    date = dt.date.today().isoformat()
-    return {
-        "cpu": cpu,
-        "cores": cores,
-        "threads": threads,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "date": date,
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-        "stem": f"fewshot-{slug}-{cores}c-torch{torch_version}-{date}",
-    }
-
-
-def _load() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
+def _machine() -> dict[str, object]:
+    """``reptile_edu.measure.machine_info`` (CPU, cores, torch threads, versions, date), and ``stem``: the name
+    of this run's result files."""
+    info = machine_info()
+    info.pop("load_average")  # recorded at the start and at the end of the run instead
+    info["stem"] = f"fewshot-{info['slug']}-torch{torch.__version__.split('+')[0]}-{info['date'][:10]}"
+    return info
 
 
 # ---------------------------------------------------------------------------
@@ -283,8 +253,8 @@ def measure(model: ConvNet, episodes: Episodes, steps: int, eta: float, transduc
 
 def run(budget: Budget, seed: int, threads: int, log=print) -> dict[str, object]:
     torch.set_num_threads(threads)
-    results: dict[str, object] = {"machine": machine_info(threads), "budget": budget.__dict__, "seed": seed}
-    results["load_average_start"] = _load()
+    results: dict[str, object] = {"machine": _machine(), "budget": budget.__dict__, "seed": seed}
+    results["load_average_start"] = load_average()
     t0 = time.perf_counter()
     train, test = builtin_alphabets("train"), builtin_alphabets("test")
     results["data"] = {
@@ -352,7 +322,7 @@ def run(budget: Budget, seed: int, threads: int, log=print) -> dict[str, object]
         "met_scratch_and_course_joint": margins[SCRATCH] >= 10 and margins[JOINT_NAME] >= 10,
         "met_against_all_class_pretraining": margins[PRETRAIN_NAME] >= 10,
     }
-    results["load_average_end"] = _load()
+    results["load_average_end"] = load_average()
     results["total_seconds"] = round(time.perf_counter() - t0, 1)
     return results
 
@@ -374,7 +344,7 @@ def markdown(results: dict[str, object]) -> str:
     lines = [
         f"# Few-shot characters: Reptile vs baselines ({m['stem']})",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores ({m['threads']} torch threads), torch {m['torch']}, "
+        f"Machine: {m['cpu']}, {m['cores']} cores ({m['torch_threads']} torch threads), torch {m['torch']}, "
         f"Python {m['python']}, {m['date']}. Load average (1, 5, 15 min) at start / end: "
         f"{results['load_average_start']} / {results['load_average_end']}. Seed {results['seed']}; "
         f"budget `{b['name']}`.",

@@ -12,11 +12,7 @@ counted) until the mean query MSE on 100 fixed held-out tasks, after 32 SGD step
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -24,7 +20,7 @@ from pathlib import Path
 import torch
 
 from reptile_edu import MLP, SineFamily, evaluate, reptile, seed_everything
-from reptile_edu.measure import machine
+from reptile_edu.measure import machine_info
 
 TARGET, CHUNK, CAP_S = 0.2, 50, 120.0
 SETTING = {"k": 5, "eta": 0.02, "epsilon": 1.0, "meta_batch": 10, "shots": 50, "batch_size": 10}
@@ -49,6 +45,7 @@ def run(seed: int = 0) -> dict[str, object]:
         curve.append((steps, round(wall, 2), round(cpu, 2), round(mse, 4)))
         if mse <= TARGET:
             break
+    info = machine_info("cpu")
     return {
         "setting": SETTING,
         "target_mse": TARGET,
@@ -58,11 +55,9 @@ def run(seed: int = 0) -> dict[str, object]:
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
         "curve": curve,
-        "machine": machine("cpu"),
-        "load_average": list(os.getloadavg()),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **{key: info[key] for key in ("load_average", "torch", "python", "date")},
+        "machine": info["description"],
+        "slug": info["slug"],
     }
 
 
@@ -70,9 +65,7 @@ def main() -> None:
     result = run()
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
-    cpu = re.sub(r"\((r|tm)\)", "", result["machine"].split(",")[0].lower())  # as benchmarks/run.py names it
-    cpu_name = re.sub(r"[^a-z0-9]+", "-", cpu).strip("-")
-    stem = out / f"{cpu_name}-{os.cpu_count()}c-playground"
+    stem = out / f"{result['slug']}-playground"
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2))
     verdict = "reached" if result["reached"] else f"not reached within {CAP_S:.0f} s"
     md = (

@@ -23,9 +23,11 @@ Sections, all on this machine in one run:
 5. GPU (only when CUDA is available): tasks per second against meta-batch size, and the speed-up
    over this machine's CPU.
 
-Every rate is the median of several interleaved repeats after a warm-up, so that a burst of
-load from other processes hits all contenders alike; the load average is recorded, and every
-time is also given in CPU time of this process, which other processes disturb less.
+Every rate is the median of several interleaved repeats after a warm-up (``reptile_edu.measure.rates``,
+the package's one timing harness), so that a burst of load from other processes hits all contenders
+alike; the machine and the load average are recorded (``reptile_edu.measure.machine_info``), and every
+time is also given in CPU time of this process, which other processes disturb less. ``report.py``
+turns the results into the goals table and the Markdown report.
 
 Options: ``--threads N`` (torch threads, default 1; the results include a check of 1 against 2:
 these kernels are too small to gain from a second thread, and OpenMP's waiting threads make a
@@ -40,14 +42,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import datetime as dt
 import importlib.metadata
 import json
 import math
 import os
-import platform
-import re
-import statistics
 import sys
 import time
 import warnings
@@ -64,6 +62,7 @@ if str(HERE) not in sys.path:
 import fast_reptile
 import maml_baselines
 import seed_style
+from report import goals, markdown
 
 import reptile_edu
 from reptile_edu import (
@@ -77,6 +76,7 @@ from reptile_edu import (
     reptile_step,
 )
 from reptile_edu.inner import autograd_only
+from reptile_edu.measure import load_average, machine_info, rates
 
 # ---------------------------------------------------------------------------
 # Settings
@@ -164,114 +164,30 @@ SEARCH_CAP_S = 30.0
 
 
 # ---------------------------------------------------------------------------
-# The machine
+# Timing: reptile_edu.measure.rates (interleaved rounds, wall and CPU time)
+
+#: A loop to time: ``run(steps)`` takes that many steps of ``units`` units of work each (tasks, meta-steps).
+Run = tuple[Callable[[int], object], float]
 
 
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-def machine_info(threads: int) -> dict[str, object]:
-    """CPU/GPU model, cores, versions, date, threads and the load average now."""
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    cpu = _cpu_model()
-    cores = os.cpu_count() or 1
-    slug = re.sub(r"\((r|tm)\)|cpu|@.*", "", (gpu or cpu).lower())
-    slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-") + f"-{cores}c"
-    return {
-        "slug": slug,
-        "cpu": cpu,
-        "cores": cores,
-        "gpu": gpu,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "reptile_edu": reptile_edu.__version__,
-        "platform": platform.platform(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "torch_threads": threads,
-        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: active)"),
-        "load_average_start": _loadavg(),
-    }
-
-
-def _loadavg() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
-# ---------------------------------------------------------------------------
-# Timing
-
-
-def _sync(device: torch.device | str) -> None:
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
-
-
-@dataclass
-class Contender:
-    """Something to time: ``run(steps)`` does ``steps`` steps of ``units`` units each (tasks, meta-steps)."""
-
-    key: str
-    run: Callable[[int], object]
-    units: float
-    device: str = "cpu"
-    steps: int = 1
-    rates: list[float] = field(default_factory=list)
-    cpu_rates: list[float] = field(default_factory=list)
-
-    def timed(self, steps: int) -> tuple[float, float]:
-        """Wall time and this process's CPU time (all threads) of ``run(steps)``."""
-        _sync(self.device)
-        start, start_cpu = time.perf_counter(), time.process_time()
-        self.run(steps)
-        _sync(self.device)
-        return time.perf_counter() - start, time.process_time() - start_cpu
-
-
-def measure(contenders: list[Contender], chunk_s: float, repeats: int) -> dict[str, dict[str, float]]:
-    """Units per second of each contender: warm-up, size a chunk to ``chunk_s``, then ``repeats`` rounds.
-
-    The rounds are interleaved (A B C, A B C, …) so that changing load hits every contender alike.
-    ``median``/``min``/``max`` are per second of wall time; ``per_cpu_s`` is the median per second
-    of this process's CPU time, which other processes on a shared machine disturb less.
-    """
-    for c in contenders:  # warm-up, then size the chunk
-        c.timed(1)
-        steps, (elapsed, _) = 1, c.timed(1)
-        while elapsed < chunk_s / 4:
-            steps *= 4
-            elapsed, _ = c.timed(steps)
-        c.steps = max(1, round(steps * chunk_s / max(elapsed, 1e-9)))
-    for _ in range(repeats):
-        for c in contenders:
-            wall, cpu = c.timed(c.steps)
-            c.rates.append(c.steps * c.units / wall)
-            c.cpu_rates.append(c.steps * c.units / max(cpu, 1e-9))
-    return {
-        c.key: {
-            "median": statistics.median(c.rates),
-            "min": min(c.rates),
-            "max": max(c.rates),
-            "per_cpu_s": statistics.median(c.cpu_rates),
-            "repeats": len(c.rates),
-            "steps_per_repeat": c.steps,
-        }
-        for c in contenders
-    }
+def timed(runs: dict[str, Run], s: Settings, repeats: int | None = None, device: str | None = None) -> dict[str, dict]:
+    """Units per second of each run, in interleaved rounds (``reptile_edu.measure.rates``): ``median``, ``min``,
+    ``max`` per second of wall time, ``per_cpu_s`` per second of this process's CPU time."""
+    got = rates(
+        {key: run for key, (run, _) in runs.items()},
+        units={key: units for key, (_, units) in runs.items()},
+        repeats=repeats or s.repeats,
+        min_time=s.chunk_s,
+        device=device if device is not None and torch.device(device).type == "cuda" else None,
+    )
+    return {key: asdict(r) for key, r in got.items()}
 
 
 # ---------------------------------------------------------------------------
 # 1. Reptile throughput
 
 
-def _reptile_contender(key: str, n: int, device: str = "cpu", seed: int = 0, autograd: bool = False) -> Contender:
+def _reptile_run(n: int, device: str = "cpu", seed: int = 0, autograd: bool = False) -> Run:
     torch.manual_seed(seed)
     model = MLP.preset("reptile").to(device)
     family, g = _demo_family(), torch.Generator().manual_seed(seed)
@@ -280,10 +196,10 @@ def _reptile_contender(key: str, n: int, device: str = "cpu", seed: int = 0, aut
         with autograd_only() if autograd else contextlib.nullcontext():
             reptile(model, family, steps=steps, **REPTILE, epsilon=0.1, meta_batch=n, generator=g, progress=False)
 
-    return Contender(key, run, n, device)
+    return run, n
 
 
-def _prototype_contender(key: str, n: int, seed: int = 0) -> Contender:
+def _prototype_run(n: int, seed: int = 0) -> Run:
     torch.manual_seed(seed)
     model = MLP.preset("reptile")
     family, g = _demo_family(), torch.Generator().manual_seed(seed)
@@ -291,10 +207,10 @@ def _prototype_contender(key: str, n: int, seed: int = 0) -> Contender:
     def run(steps: int) -> None:
         fast_reptile.fast_reptile(model, family, steps=steps, **REPTILE, epsilon=0.1, meta_batch=n, generator=g)
 
-    return Contender(key, run, n)
+    return run, n
 
 
-def _seed_contender(seed: int = 0) -> Contender:
+def _seed_run(seed: int = 0) -> Run:
     torch.manual_seed(seed)
     model = seed_style.SineNet()
     calls = iter(range(seed, 10**9))
@@ -302,44 +218,43 @@ def _seed_contender(seed: int = 0) -> Contender:
     def run(steps: int) -> None:
         seed_style.train(model, steps, **REPTILE, epsilon=0.1, seed=next(calls))
 
-    return Contender("seed_style", run, 1)
+    return run, 1
 
 
 def reptile_throughput(s: Settings) -> dict[str, object]:
-    contenders = [_seed_contender()]
-    contenders += [_reptile_contender(f"package_n{n}", n) for n in s.meta_batches]
-    contenders += [_reptile_contender(f"autograd_n{n}", n, autograd=True) for n in s.comparison_meta_batches]
-    contenders += [_prototype_contender(f"prototype_n{n}", n) for n in s.comparison_meta_batches]
-    rates = measure(contenders, s.chunk_s, s.repeats)
-    seed = rates["seed_style"]["median"]
-    for r in rates.values():
+    runs = {"seed_style": _seed_run()}
+    runs |= {f"package_n{n}": _reptile_run(n) for n in s.meta_batches}
+    runs |= {f"autograd_n{n}": _reptile_run(n, autograd=True) for n in s.comparison_meta_batches}
+    runs |= {f"prototype_n{n}": _prototype_run(n) for n in s.comparison_meta_batches}
+    by_key = timed(runs, s)
+    seed = by_key["seed_style"]["median"]
+    for r in by_key.values():
         r["speedup_vs_seed"] = r["median"] / seed
     return {
         "setting": "SineFamily('reptile', shots=50), MLP.preset('reptile') 1-64-64-1 tanh, k=5 SGD steps of "
         "η=0.02 on minibatches of 10 of the 50 points (the Reptile demo's inner loop), ε=0.1; tasks adapted "
         "per second, task sampling included",
         "unit": "tasks/s",
-        "rates": rates,
+        "rates": by_key,
     }
 
 
 def threads_check(s: Settings, threads: int) -> dict[str, dict[str, float]]:
     """Package Reptile at n = 25 with 1 and 2 threads, interleaved: is intra-op threading worth it here?"""
-    contenders = []
+    runs: dict[str, Run] = {}
     for t in sorted({1, 2, threads}):
-        c = _reptile_contender(f"package_n25_threads{t}", 25)
+        inner, units = _reptile_run(25)
 
-        def run(steps: int, inner=c.run, t=t) -> None:
+        def run(steps: int, inner=inner, t=t) -> None:
             torch.set_num_threads(t)
             try:
                 inner(steps)
             finally:
                 torch.set_num_threads(threads)
 
-        c.run = run
-        contenders.append(c)
-    rates = measure(contenders, s.chunk_s, s.repeats)
-    return {key: {"tasks_per_s": r["median"], "tasks_per_cpu_s": r["per_cpu_s"]} for key, r in rates.items()}
+        runs[f"package_n25_threads{t}"] = (run, units)
+    by_key = timed(runs, s)
+    return {key: {"tasks_per_s": r["median"], "tasks_per_cpu_s": r["per_cpu_s"]} for key, r in by_key.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -607,11 +522,9 @@ def maml_throughput(s: Settings, seed: int = 0) -> dict[str, object]:
                 use_higher=ok,
             )  # fmt: skip
 
-        rates = measure(
-            [Contender("package", run_package, 1), Contender(baseline, run_baseline, 1)], s.chunk_s, s.repeats
-        )
-        rates["speedup"] = rates["package"]["median"] / rates[baseline]["median"]
-        out["by_k"][str(k)] = rates
+        by_key: dict[str, object] = timed({"package": (run_package, 1), baseline: (run_baseline, 1)}, s)
+        by_key["speedup"] = by_key["package"]["median"] / by_key[baseline]["median"]
+        out["by_k"][str(k)] = by_key
     return out
 
 
@@ -743,12 +656,9 @@ def gpu(s: Settings, device: str = "cuda", seed: int = 0) -> dict[str, object]:
     """Tasks per second against meta-batch size on ``device`` and on the CPU; ``device='cpu'`` tests the code."""
     sine: dict[str, dict[str, float]] = {}
     for n in s.gpu_meta_batches:
-        rates = measure(
-            [_reptile_contender("device", n, device, seed), _reptile_contender("cpu", n, "cpu", seed)],
-            s.chunk_s,
-            max(1, s.repeats - 2),
-        )
-        sine[str(n)] = {"device": rates["device"]["median"], "cpu": rates["cpu"]["median"]}
+        runs = {"device": _reptile_run(n, device, seed), "cpu": _reptile_run(n, "cpu", seed)}
+        by_key = timed(runs, s, max(1, s.repeats - 2), device)
+        sine[str(n)] = {"device": by_key["device"]["median"], "cpu": by_key["cpu"]["median"]}
         sine[str(n)]["speedup"] = sine[str(n)]["device"] / sine[str(n)]["cpu"]
     out: dict[str, object] = {
         "device": device,
@@ -761,7 +671,7 @@ def gpu(s: Settings, device: str = "cuda", seed: int = 0) -> dict[str, object]:
         return out
     episodes: dict[str, dict[str, float]] = {}
     for n in s.gpu_episode_batches:
-        contenders = []
+        runs = {}
         for key, dev in (("device", device), ("cpu", "cpu")):
             torch.manual_seed(seed)
             model = conv_net(5).to(dev)
@@ -772,260 +682,15 @@ def gpu(s: Settings, device: str = "cuda", seed: int = 0) -> dict[str, object]:
                     model, sampler, steps=steps, k=5, eta=0.01, epsilon=1.0, meta_batch=n, generator=g, progress=False
                 )
 
-            contenders.append(Contender(key, run, n, dev))
-        rates = measure(contenders, s.chunk_s, max(1, s.repeats - 2))
-        episodes[str(n)] = {"device": rates["device"]["median"], "cpu": rates["cpu"]["median"]}
+            runs[key] = (run, n)
+        by_key = timed(runs, s, max(1, s.repeats - 2), device)
+        episodes[str(n)] = {"device": by_key["device"]["median"], "cpu": by_key["cpu"]["median"]}
         episodes[str(n)]["speedup"] = episodes[str(n)]["device"] / episodes[str(n)]["cpu"]
     out["episodes"] = {
         "setting": "Reptile, ConvNet(5) on 5-way 5-shot 28×28 character episodes, k=5 SGD steps of η=0.01",
         "tasks_per_s": episodes,
     }
     return out
-
-
-# ---------------------------------------------------------------------------
-# Goals and the report
-
-
-def goals(results: dict[str, object]) -> list[dict[str, object]]:
-    """Each goal of the issue: the value reached (wall time; CPU time in brackets) and whether it is met."""
-    out = []
-    rt = results.get("reptile_throughput")
-    if rt and "package_n25" in rt["rates"]:
-        r, seed = rt["rates"]["package_n25"], rt["rates"]["seed_style"]
-        x, x_cpu = r["speedup_vs_seed"], r["per_cpu_s"] / seed["per_cpu_s"]
-        out.append(
-            {"goal": "Reptile throughput at n=25 ≥ 20× seed-style", "value": f"{x:.1f}× ({x_cpu:.1f}×)", "met": x >= 20}
-        )
-    tq = results.get("time_to_quality")
-    if tq:
-        tkey = "time_s" if tq["clock"] == "wall" else "cpu_time_s"
-        best = tq["package_best"]
-        if best:
-            value, met = f"{best['time_s']:.1f} s ({best['cpu_time_s']:.1f} s)", best[tkey] <= 10
-        else:
-            runs = tq["package_runs"]
-            value = f"> {max(r['time_s'] for r in runs):.0f} s (> {max(r['cpu_time_s'] for r in runs):.0f} s)"
-            met = False
-        out.append({"goal": "time to MSE ≤ 0.2 ≤ 10 s (package)", "value": value, "met": met})
-        goal = "time to quality ≥ 10× faster than seed-style"
-        clock = "" if tq["clock"] == "wall" else "_cpu_time"
-        if "speedup_vs_seed" in tq:
-            x, x_cpu = tq["speedup_vs_seed"], tq["speedup_vs_seed_cpu_time"]
-            out.append({"goal": goal, "value": f"{x:.1f}× ({x_cpu:.1f}×)", "met": tq["speedup_vs_seed" + clock] >= 10})
-        elif "speedup_vs_seed_at_least" in tq:
-            x, x_cpu = tq["speedup_vs_seed_at_least"], tq["speedup_vs_seed_cpu_time_at_least"]
-            met = True if tq["speedup_vs_seed" + clock + "_at_least"] >= 10 else None
-            out.append({"goal": goal, "value": f"> {x:.1f}× (> {x_cpu:.1f}×)", "met": met})
-        else:
-            out.append({"goal": goal, "value": "n/a: the package did not reach the target", "met": False})
-    mt = results.get("maml_throughput")
-    if mt:
-        for k, r in mt["by_k"].items():
-            x, x_cpu = r["speedup"], r["package"]["per_cpu_s"] / r[mt["baseline"]]["per_cpu_s"]
-            out.append(
-                {"goal": f"MAML k={k} ≥ 10× {mt['baseline']}", "value": f"{x:.1f}× ({x_cpu:.1f}×)", "met": x >= 10}
-            )
-    for mem in results.get("memory", []):
-        peak = mem["peak_mib"]
-        ks = list(peak["MAML"])
-        grow = peak["MAML"][ks[-1]] / max(peak["MAML"][ks[0]], 1e-9)
-        flat = peak["Reptile"][ks[-1]] / max(peak["Reptile"][ks[0]], 1e-9)
-        out.append(
-            {
-                "goal": f"memory ({mem['device']}): MAML grows with k, Reptile flat",
-                "value": f"MAML ×{grow:.1f}, Reptile ×{flat:.2f} from k={ks[0]} to k={ks[-1]}",
-                "met": grow > 2 and flat < 1.5,
-            }
-        )
-    return out
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
-
-
-def markdown(results: dict[str, object]) -> str:
-    m = results["machine"]
-    lines = [
-        f"# reptile-edu benchmarks: {m['slug']}",
-        "",
-        f"- CPU: {m['cpu']}, {m['cores']} cores; GPU: {m['gpu'] or 'none'}",
-        f"- torch {m['torch']}, Python {m['python']}, reptile-edu {m['reptile_edu']}; {m['date']}",
-        f"- torch threads {m['torch_threads']}, OMP_WAIT_POLICY {m['omp_wait_policy']}; "
-        f"load average at start {m['load_average_start']}, at end {m.get('load_average_end')}",
-        f"- mode `{results['mode']}`, wall time {results['wall_s']:.0f} s; command `{results['command']}`",
-        "",
-    ]
-    rt = results.get("reptile_throughput")
-    if rt:
-        lines += [
-            "## 1. Reptile throughput (sine, CPU)",
-            "",
-            rt["setting"] + ". Median of the repeats (min–max).",
-            "",
-            "| implementation | meta-batch n | tasks/s | × seed-style | tasks per CPU-second | × seed-style |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for key, r in rt["rates"].items():
-            who, n = (key.rsplit("_n", 1) + ["1"])[:2] if key != "seed_style" else ("seed-style loop", "1")
-            who = {
-                "package": "`reptile_edu.reptile`",
-                "autograd": "`reptile_edu.reptile`, inner loop on autograd",
-                "prototype": "prototype (`benchmarks/fast_reptile.py`)",
-            }.get(who, who)
-            cpu_x = r["per_cpu_s"] / rt["rates"]["seed_style"]["per_cpu_s"]
-            lines.append(
-                f"| {who} | {n} | {_fmt(r['median'])} ({_fmt(r['min'])}–{_fmt(r['max'])}) | "
-                f"{r['speedup_vs_seed']:.1f}× | {_fmt(r['per_cpu_s'])} | {cpu_x:.1f}× |"
-            )
-        if "threads_check" in results:
-            tc = ", ".join(
-                f"{k.rsplit('threads', 1)[1]} thread(s) {_fmt(v['tasks_per_s'])} "
-                f"({_fmt(v['tasks_per_cpu_s'])} per CPU-s)"
-                for k, v in results["threads_check"].items()
-            )
-            lines += ["", f"Package at n = 25 by torch threads, tasks/s: {tc}."]
-        lines.append("")
-    tq = results.get("time_to_quality")
-    if tq:
-        lines += [
-            "## 2. Time to quality (sine, CPU)",
-            "",
-            tq["setting"] + ".",
-            "",
-            "| run | n | ε | result (median) | training time | CPU time | tasks | time per seed |",
-            "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |",
-        ]
-        tkey = "time_s" if tq["clock"] == "wall" else "cpu_time_s"
-
-        def row(label: str, r: dict) -> str:
-            more = "" if r["result"] == "reached" else "> "
-            st = r["settings"]
-            per_seed = ", ".join(
-                f"{'' if x['result'] == 'reached' else '> '}{x[tkey]:.1f}" for x in r.get("per_seed", [r])
-            )
-            return (
-                f"| {label} | {st['meta_batch']} | {st['epsilon']} | {r['result']} | {more}{r['time_s']:.1f} s | "
-                f"{more}{r['cpu_time_s']:.1f} s | {r['tasks']:,} | {per_seed} |"
-            )
-
-        lines += [row("`reptile_edu.reptile`", r) for r in tq["package_runs"]]
-        lines += [row("prototype (`fast_reptile.py`)", r) for r in tq["prototype_runs"]]
-        lines += [row("seed-style loop", r) for r in tq["seed_style_runs"]]
-        if "speedup_vs_seed" in tq:
-            lines += [
-                "",
-                f"Package (best) vs seed-style (best): {tq['speedup_vs_seed']:.1f}× faster in wall time, "
-                f"{tq['speedup_vs_seed_cpu_time']:.1f}× in CPU time.",
-            ]
-        elif "speedup_vs_seed_at_least" in tq:
-            lines += [
-                "",
-                f"Package (best) vs seed-style: more than {tq['speedup_vs_seed_at_least']:.1f}× faster in wall "
-                f"time, more than {tq['speedup_vs_seed_cpu_time_at_least']:.1f}× in CPU time.",
-            ]
-        if "prototype_speedup_vs_seed" in tq:
-            lines += [
-                f"Prototype (best) vs seed-style (best): {tq['prototype_speedup_vs_seed']:.1f}× faster in wall "
-                f"time, {tq['prototype_speedup_vs_seed_cpu_time']:.1f}× in CPU time.",
-            ]
-        lines += [
-            "",
-            f"Each setting runs once per seed ({', '.join(map(str, tq['seeds']))}: the initialisation and the "
-            "task stream); the row gives the run with the median time (one that never reached the target "
-            f"counts as ∞), and the last column every seed's {'wall' if tq['clock'] == 'wall' else 'CPU'} "
-            "time. A run stops (result `cap`) at its cap. The seed-style loop draws the same tasks as the "
-            "package at n = 1. Times are those of the first evaluation at or under the target "
-            "(evaluations every 0.25 s or 5 % of the time so far).",
-            "",
-        ]
-    search = results.get("time_to_quality_search")
-    if search:
-        lines += [
-            "### Search (prototype, same arithmetic as the package)",
-            "",
-            "Fewer outer steps is what counts: they run one after another, the tasks of a step in parallel.",
-            "",
-            "| n | ε | result | tasks | outer steps | training time | CPU time |",
-            "| ---: | ---: | --- | ---: | ---: | ---: | ---: |",
-        ]
-        for r in search:
-            st = r["settings"]
-            more = "" if r["result"] == "reached" else "> "
-            lines.append(
-                f"| {st['meta_batch']} | {st['epsilon']} | {r['result']} | {more}{r['tasks']:,} | "
-                f"{more}{r['outer_steps']:,} | {more}{r['time_s']:.1f} s | {more}{r['cpu_time_s']:.1f} s |"
-            )
-        lines.append("")
-    mt = results.get("maml_throughput")
-    if mt:
-        lines += [
-            "## 3. MAML throughput (sine, CPU)",
-            "",
-            f"{mt['setting']}. Baseline: `{mt['baseline']}` ({mt['baseline_status']}); max |Δ meta-gradient| "
-            f"package vs baseline = {mt['max_abs_gradient_difference']:.1e}.",
-            "",
-            f"| k | `reptile_edu.maml` | {mt['baseline']} | speed-up | speed-up in CPU time |",
-            "| ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for k, r in mt["by_k"].items():
-            pkg, base = r["package"], r[mt["baseline"]]
-            lines.append(
-                f"| {k} | {_fmt(pkg['median'])} | {_fmt(base['median'])} | {r['speedup']:.1f}× | "
-                f"{pkg['per_cpu_s'] / base['per_cpu_s']:.1f}× |"
-            )
-        lines.append("")
-    for mem in results.get("memory", []):
-        ks = list(mem["peak_mib"]["MAML"])
-        lines += [
-            f"## 4. Memory ({mem['device']}, {mem['method']})",
-            "",
-            f"{mem['setting']}; {mem['unit']}.",
-            "",
-            "| method | " + " | ".join(f"k={k}" for k in ks) + " |",
-            "| --- | " + " | ".join("---:" for _ in ks) + " |",
-        ]
-        for name, by_k in mem["peak_mib"].items():
-            lines.append(f"| {name} | " + " | ".join(f"{v:.2f}" for v in by_k.values()) + " |")
-        lines.append("")
-    if results.get("memory_plot"):
-        lines += [f"![peak memory against k]({results['memory_plot']})", ""]
-    g = results.get("gpu")
-    if "gpu" in results:
-        lines += ["## 5. GPU", ""]
-    if "gpu" not in results:
-        pass
-    elif not isinstance(g, dict):
-        lines += [str(g or "skipped: no CUDA device"), ""]
-    else:
-        lines += [
-            f"{g['name']}: Reptile on sine, tasks/s.",
-            "",
-            "| n | GPU | CPU | speed-up |",
-            "| ---: | ---: | ---: | ---: |",
-        ]
-        lines += [
-            f"| {n} | {_fmt(r['device'])} | {_fmt(r['cpu'])} | {r['speedup']:.1f}× |"
-            for n, r in g["sine_reptile_tasks_per_s"].items()
-        ]
-        if isinstance(g.get("episodes"), dict):
-            lines += ["", g["episodes"]["setting"] + ", episodes/s:", "", "| n | GPU | CPU | speed-up |"]
-            lines += ["| ---: | ---: | ---: | ---: |"]
-            lines += [
-                f"| {n} | {_fmt(r['device'])} | {_fmt(r['cpu'])} | {r['speedup']:.1f}× |"
-                for n, r in g["episodes"]["tasks_per_s"].items()
-            ]
-        else:
-            lines += ["", f"Episodes: {g.get('episodes')}"]
-        lines.append("")
-    if results["goals"]:
-        lines += ["## Goals", "", "Values in wall time; in brackets, in CPU time of this process.", ""]
-        lines += ["| goal | value | met |", "| --- | --- | --- |"]
-    for goal in results["goals"]:
-        met = {True: "yes", False: "**no**", None: "open (seed-style capped)"}[goal["met"]]
-        lines.append(f"| {goal['goal']} | {goal['value']} | {met} |")
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -1066,8 +731,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     torch.set_num_threads(args.threads)
     reptile_edu.seed_everything(args.seed)
     start = time.perf_counter()
+    machine = machine_info("cuda" if torch.cuda.is_available() else None)
+    machine["load_average_start"] = machine.pop("load_average")
     results: dict[str, object] = {
-        "machine": machine_info(args.threads),
+        "machine": machine,
         "mode": s.name,
         "command": "python benchmarks/run.py" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])),
         "settings": {k: v for k, v in asdict(s).items() if k != "search_eps"},
@@ -1100,7 +767,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 results["gpu"] = gpu(s, device, args.seed)
     finally:
         torch.set_num_threads(threads_before)
-    results["machine"]["load_average_end"] = _loadavg()
+    results["machine"]["load_average_end"] = load_average()
     results["wall_s"] = time.perf_counter() - start
     results["goals"] = goals(results)
     args.out.mkdir(parents=True, exist_ok=True)

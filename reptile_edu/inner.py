@@ -151,18 +151,21 @@ class InnerLoop:
         With ``create_graph=True`` the result is a differentiable function of ``params`` (second-order
         MAML); otherwise it is a fresh leaf tensor per parameter (requiring grad, for FOMAML's ∇ at θ̃).
         """
-        state = BatchedAdam() if self.optimizer == "adam" else None
-        return self._steps(model, params, x, y, loss, self.slices(x.shape[1]), state, create_graph)
+        return self._steps(model, params, x, y, loss, self.slices(x.shape[1]), self._new_state(), create_graph)
 
     def trajectory(
         self, model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor, loss: str
     ) -> Iterator[Params]:
         """θ, then θ̃ after each of the k steps: k + 1 parameter sets, each a new tensor (for curves over steps)."""
-        state = BatchedAdam() if self.optimizer == "adam" else None
+        state = self._new_state()
         yield params
         for sl in self.slices(x.shape[1]):
             params = self._steps(model, params, x[:, sl], y[:, sl], loss, [slice(None)], state, False)
             yield params
+
+    def _new_state(self) -> BatchedAdam | None:
+        """A fresh optimizer state for one adaptation: Adam's moments, or none for SGD."""
+        return BatchedAdam() if self.optimizer == "adam" else None
 
     def _steps(
         self,

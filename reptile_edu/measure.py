@@ -4,7 +4,9 @@
 call, the peak bytes of tensors that autograd kept for the backward pass during one call
 (on any device; this is the memory that grows with k for second-order MAML), and on CUDA
 the peak of ``torch.cuda.max_memory_allocated`` above what was in use before the call.
-``measure_many`` does the same for several functions, timed in interleaved rounds.
+``measure_many`` does the same for several functions, timed in interleaved rounds; ``rates``
+times loops that take n steps (``run(n)``) the same way and gives units of work per second
+(the benchmarks' tasks/s). ``machine_info`` names where it all ran, for every result file.
 
 ``SavedTensors`` is the context manager behind the second number. CPU memory as the
 operating system sees it is a poor measure here (the allocator keeps freed memory), so we
@@ -14,9 +16,11 @@ count what autograd itself holds: every tensor saved for backward is registered 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import platform
+import re
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -176,27 +180,96 @@ def measure_many(
     On a machine shared with other work, a busy moment then slows all of them alike instead of
     the few that happened to be running, so their medians stay comparable.
     """
+    dev = torch.device(device) if device is not None else None
+    wall, _, _ = _rounds({key: _calls(fn) for key, fn in fns.items()}, repeats, warmup, min_time, dev)
+    return {key: Cost(statistics.median(wall[key]), *_memory(fn, dev)) for key, fn in fns.items()}
+
+
+@dataclass
+class Rate:
+    """Units of work per second of one loop: the median, min and max over the samples (wall time), and the
+    median per second of this process's CPU time (all its threads), which other processes disturb less."""
+
+    median: float
+    min: float
+    max: float
+    per_cpu_s: float
+    repeats: int
+    steps_per_repeat: int
+
+
+def rates(
+    runs: Mapping[K, Callable[[int], object]],
+    *,
+    units: Mapping[K, float] | None = None,
+    repeats: int = 5,
+    warmup: int = 2,
+    min_time: float = 1.0,
+    device: torch.device | str | None = None,
+) -> dict[K, Rate]:
+    """Throughput of each ``run(n)``, a loop that takes n steps of ``units[key]`` units of work each (tasks, say).
+
+    Timed as ``measure_many`` times functions: ``warmup`` untimed one-step calls (the last sizes the samples),
+    then ``repeats`` interleaved rounds of one sample each, a sample being one call with enough steps to
+    last about ``min_time`` seconds. One call of many steps, not many calls, so a loop's own start-up
+    (argument checks, a progress bar) is paid once per sample, as in a long training run.
+    """
+    dev = torch.device(device) if device is not None else None
+    wall, cpu, number = _rounds(runs, repeats, warmup, min_time, dev)
+    out = {}
+    for key in runs:
+        u = 1.0 if units is None else float(units[key])
+        per_s = [u / max(t, 1e-12) for t in wall[key]]
+        out[key] = Rate(
+            median=statistics.median(per_s),
+            min=min(per_s),
+            max=max(per_s),
+            per_cpu_s=statistics.median(u / max(t, 1e-12) for t in cpu[key]),
+            repeats=len(per_s),
+            steps_per_repeat=number[key],
+        )
+    return out
+
+
+def _calls(fn: Callable[[], object]) -> Callable[[int], None]:
+    """``fn`` as a loop: ``n`` calls of it."""
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            fn()
+
+    return run
+
+
+def _rounds(
+    runs: Mapping[K, Callable[[int], object]], repeats: int, warmup: int, min_time: float, dev: torch.device | None
+) -> tuple[dict[K, list[float]], dict[K, list[float]], dict[K, int]]:
+    """The timing harness: wall and CPU seconds per step of each sample of each ``run(n)``, and the steps per sample.
+
+    ``warmup`` rounds of one step each (the last one sizes the samples to ``min_time``), then ``repeats``
+    rounds that take one sample of every run in turn. CUDA work is synchronised before each clock reading.
+    """
     repeats = check_int("repeats", repeats)
     warmup = check_int("warmup", warmup, low=0)
     if not min_time >= 0:
         raise ValueError(f"min_time must be ≥ 0 seconds; got {min_time!r}.")
-    dev = torch.device(device) if device is not None else None
-    number = dict.fromkeys(fns, 1)
-    times: dict[K, list[float]] = {key: [] for key in fns}
+    number = dict.fromkeys(runs, 1)
+    wall: dict[K, list[float]] = {key: [] for key in runs}
+    cpu: dict[K, list[float]] = {key: [] for key in runs}
     for r in range(warmup + repeats):
-        for key, fn in fns.items():
-            calls = number[key] if r >= warmup else 1
+        for key, run in runs.items():
+            steps = number[key] if r >= warmup else 1
             _sync(dev)
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run(steps)
             _sync(dev)
-            elapsed = time.perf_counter() - start
+            elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
             if r >= warmup:
-                times[key].append(elapsed / calls)
+                wall[key].append(elapsed / steps)
+                cpu[key].append(elapsed_cpu / steps)
             elif r == warmup - 1 and min_time > 0:
                 number[key] = max(1, math.ceil(min_time / max(elapsed, 1e-9)))
-    return {key: Cost(statistics.median(times[key]), *_memory(fn, dev)) for key, fn in fns.items()}
+    return wall, cpu, number
 
 
 def _memory(fn: Callable[[], object], dev: torch.device | None) -> tuple[int, int | None]:
@@ -213,16 +286,61 @@ def _memory(fn: Callable[[], object], dev: torch.device | None) -> tuple[int, in
     return saved.peak, device_bytes
 
 
-def machine(device: torch.device | str | None = None) -> str:
-    """A one-line description of where timings were taken: CPU model and cores (and the GPU on CUDA)."""
-    cpu = platform.processor() or platform.machine()
+def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+            found = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), None)
     except OSError:
-        pass
-    text = f"{cpu}, {os.cpu_count()} CPU cores, torch {torch.__version__} with {torch.get_num_threads()} thread(s)"
+        found = None
+    return found or platform.processor() or platform.machine() or "unknown CPU"
+
+
+def machine(device: torch.device | str | None = None) -> str:
+    """A one-line description of where timings were taken: CPU model and cores (and the GPU on CUDA)."""
+    threads = torch.get_num_threads()
+    text = f"{_cpu_model()}, {os.cpu_count()} CPU cores, torch {torch.__version__} with {threads} thread(s)"
     dev = torch.device(device) if device is not None else None
     if dev is not None and dev.type == "cuda":
         text = f"{torch.cuda.get_device_name(dev)} (CUDA); host: {text}"
     return text
+
+
+def load_average() -> list[float] | None:
+    """The 1-, 5- and 15-minute load averages of the machine, rounded (``None`` where the system has none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def machine_info(device: torch.device | str | None = None) -> dict[str, object]:
+    """Everything a result file records about where it was measured: CPU, cores, GPU, versions, torch threads,
+    OpenMP's wait policy, the date and the load average now; ``description`` is ``machine(device)``, and
+    ``slug`` (e.g. ``intel-xeon-processor-2c``) names result files after the CPU, or after the GPU when
+    ``device`` is a CUDA device."""
+    from . import __version__
+
+    dev = torch.device(device) if device is not None else None
+    cpu, cores = _cpu_model(), os.cpu_count() or 1
+    gpu = (
+        torch.cuda.get_device_name(dev if dev is not None and dev.type == "cuda" else 0)
+        if torch.cuda.is_available()
+        else None
+    )
+    named = gpu if gpu is not None and dev is not None and dev.type == "cuda" else cpu
+    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\((r|tm)\)|cpu|@.*", "", named.lower())).strip("-") + f"-{cores}c"
+    return {
+        "description": machine(device),
+        "slug": slug,
+        "cpu": cpu,
+        "cores": cores,
+        "gpu": gpu,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "reptile_edu": __version__,
+        "platform": platform.platform(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: active)"),
+        "load_average": load_average(),
+    }

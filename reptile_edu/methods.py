@@ -83,6 +83,12 @@ def _commit(
         write()
 
 
+def _check_run(model: object, source: object, steps: object, meta_batch: object) -> tuple[TaskSource, int, int]:
+    """The checks every method makes: a model with parameters, a task source, steps ≥ 1 and n ≥ 1 tasks per step."""
+    check_model(model)
+    return check_source(source), check_int("steps", steps), check_int("n (meta_batch)", meta_batch)
+
+
 def _run(
     method: str,
     model: nn.Module,
@@ -142,12 +148,9 @@ def reptile(
     steps (the paper's choice for Omniglot, with η = 0.001); ``batch_size`` makes each inner step
     use the next minibatch.
     """
-    check_model(model)
-    source = check_source(source)
-    steps = check_int("steps", steps)
+    source, steps, meta_batch = _check_run(model, source, steps, meta_batch)
     inner = InnerLoop(k, eta, batch_size, inner_optimizer)
     epsilon = check_epsilon(epsilon)
-    meta_batch = check_int("n (meta_batch)", meta_batch)
     params = list(model.parameters())
     hint = f"the inner learning rate η (eta={inner.eta:g}) or the meta step size ε (epsilon={epsilon:g})"
 
@@ -184,12 +187,9 @@ def maml(
     ``first_order=True`` is first-order MAML (FOMAML). ``meta_lr`` is Adam's learning rate.
     The inner steps are SGD with learning rate η, or Adam (β1 = 0) with ``inner_optimizer="adam"``.
     """
-    check_model(model)
-    source = check_source(source)
-    steps = check_int("steps", steps)
+    source, steps, meta_batch = _check_run(model, source, steps, meta_batch)
     inner = InnerLoop(k, eta, batch_size, inner_optimizer)
     meta_lr = check_positive("meta_lr", meta_lr)
-    meta_batch = check_int("n (meta_batch)", meta_batch)
     name = "FOMAML" if first_order else "MAML"
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=meta_lr)
@@ -233,11 +233,8 @@ def joint(
 
     ``optimizer`` is ``"adam"`` or ``"sgd"`` with learning rate ``lr``.
     """
-    check_model(model)
-    source = check_source(source)
-    steps = check_int("steps", steps)
+    source, steps, meta_batch = _check_run(model, source, steps, meta_batch)
     lr = check_positive("lr", lr)
-    meta_batch = check_int("n (meta_batch)", meta_batch)
     kind = check_choice("optimizer", optimizer, ("adam", "sgd"))
     params = list(model.parameters())
     opt = torch.optim.Adam(params, lr=lr) if kind == "adam" else torch.optim.SGD(params, lr=lr)

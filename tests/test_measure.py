@@ -1,12 +1,22 @@
 """The cost measurements: saved-for-backward bytes are counted exactly, released, and grow with k for MAML only."""
 
+import re
 import time
 
 import torch
 
 from reptile_edu import MLP, SineFamily, maml_meta_gradient, reptile_step
 from reptile_edu.inner import autograd_only
-from reptile_edu.measure import Cost, SavedTensors, machine, measure, measure_many
+from reptile_edu.measure import (
+    Cost,
+    SavedTensors,
+    load_average,
+    machine,
+    machine_info,
+    measure,
+    measure_many,
+    rates,
+)
 
 
 def test_saved_tensors_counts_exact_bytes_and_releases_them():
@@ -75,3 +85,34 @@ def test_a_fast_function_is_timed_over_several_calls_per_sample():
     per_sample = (len(calls) - 2) // 3  # minus the warm-up and the memory call
     # A sample lasts ≥ 0.05 s; the cost is per call (≈ 0.002 s, more on a busy machine), far below that.
     assert per_sample >= 2 and 0.002 <= cost.seconds < 0.025
+
+
+def test_rates_time_loops_of_many_steps_in_interleaved_rounds():
+    calls = []
+
+    def loop(key, pause):
+        def run(n):
+            calls.append((key, n))
+            for _ in range(n):
+                time.sleep(pause)
+
+        return run
+
+    got = rates({"a": loop("a", 0.002), "b": loop("b", 0.004)}, units={"a": 10, "b": 1}, repeats=3, min_time=0.05)
+    assert [key for key, _ in calls] == ["a", "b"] * 5  # two warm-up rounds, then three rounds of one sample each
+    assert [n for _, n in calls[:4]] == [1, 1, 1, 1]  # warm-up: one step each
+    a = got["a"]
+    assert all(n == a.steps_per_repeat > 1 for key, n in calls[4:] if key == "a")  # one call of many steps
+    assert a.repeats == 3 and a.min <= a.median <= a.max <= 10 / 0.002  # ten units per step of ≥ 2 ms
+    assert got["b"].median <= 1 / 0.004
+    assert a.per_cpu_s > a.median  # sleeping takes wall time, not CPU time
+
+
+def test_machine_info_names_the_machine_for_result_files():
+    info = machine_info()
+    assert info["description"] == machine() and info["cores"] >= 1
+    assert (info["gpu"] is None) == (not torch.cuda.is_available())
+    assert re.fullmatch(r"[a-z0-9-]+-\d+c", info["slug"]) and info["slug"].endswith(f"-{info['cores']}c")
+    assert info["load_average"] is None or len(info["load_average"]) == len(load_average()) == 3
+    for key in ("cpu", "torch", "python", "reptile_edu", "date", "torch_threads", "omp_wait_policy"):
+        assert info[key] not in (None, "")
