@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from .characters import IMAGE_SIZE
 
 if TYPE_CHECKING:
-    from PIL import Image
+    from PIL import Image, ImageFont
 
 _CANVAS = 56  # glyphs are rendered and distorted at 2× and then area-downsampled
 _BOX = 40  # a glyph is scaled to fit a _BOX × _BOX square in the middle of the canvas
@@ -65,6 +65,7 @@ DEFAULT_DISTORTION = Distortion()
 
 
 def fonts_dir() -> Path:
+    """The folder of the TrueType fonts that ship with matplotlib."""
     import matplotlib
 
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -100,7 +101,8 @@ def as_array(img: Image.Image, blur: float = 0.0) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def font(path: str, size: int):  # noqa: ANN202
+def font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """The font at ``path`` in ``size`` pixels (loaded once)."""
     from PIL import ImageFont
 
     return ImageFont.truetype(path, size)
@@ -108,6 +110,7 @@ def font(path: str, size: int):  # noqa: ANN202
 
 @lru_cache(maxsize=len(FACES))
 def coverage(face: str) -> frozenset[int]:
+    """The code points the font face ``face`` (a file name in ``fonts_dir()``) has glyphs for."""
     from fontTools.ttLib import TTFont
 
     return frozenset(TTFont(fonts_dir() / face, lazy=True).getBestCmap())
