@@ -28,7 +28,6 @@ import json
 import math
 import os
 import platform
-import re
 import sys
 import time
 import warnings
@@ -37,7 +36,7 @@ from pathlib import Path
 import torch
 
 from reptile_edu import MLP, DivergenceError, SineFamily, evaluate, joint, maml, seed_everything
-from reptile_edu.measure import machine
+from reptile_edu.measure import machine, machine_info
 
 CHECKPOINTS = (5_000, 10_000, 20_000, 40_000, 70_000)
 HELD_OUT = {"tasks": 600, "shots": 5, "queries": 100, "seed": 123}
@@ -172,8 +171,7 @@ def main(argv: list[str] | None = None) -> Path:
         "command": "python benchmarks/maml_sine.py " + " ".join(sys.argv[1:] if argv is None else argv),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    cpu = re.sub(r"\((r|tm)\)", "", result["machine"].split(",")[0].lower())  # as benchmarks/run.py names it
-    stem = args.out / f"{re.sub(r'[^a-z0-9]+', '-', cpu).strip('-')}-{os.cpu_count()}c-maml-sine"
+    stem = args.out / f"{machine_info('cpu')['slug']}-maml-sine"  # named like the other result files
     stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     stem.with_suffix(".md").write_text(markdown(result), encoding="utf-8")
     print(f"wrote {stem}.json and .md")

@@ -165,6 +165,11 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "per_second": ("tasks per second", "saniyede işlenen görev", "每秒任务数"),
     # robust evaluation (reptile_edu.evaluation)
     "median_of": ("{name}, median over tasks", "{name}, görevlerin medyanı", "{name}（各任务的中位数）"),
+    "paper_fig3": (
+        "{name}, MAML paper (Fig. 3, read off)",
+        "{name}, MAML makalesi (Şekil 3'ten okunan)",
+        "{name}，MAML 论文（从图 3 读出）",
+    ),
     "diverged_of": (
         "{name}: {diverged} of {tasks} tasks diverged",
         "{name}: {tasks} görevden {diverged} tanesi ıraksadı",
