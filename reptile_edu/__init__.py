@@ -84,3 +84,10 @@ __all__ = [
     "set_language",
     "task_losses",
 ]
+
+# isort: split
+# ε schedules (lesson 09); the dynamics and landscape tools are imported from their modules.
+from .meta import adapt_meta_batch, reptile_gradient
+from .schedules import Constant, Cosine, Linear, Schedule
+
+__all__ += ["Constant", "Cosine", "Linear", "Schedule", "adapt_meta_batch", "reptile_gradient"]

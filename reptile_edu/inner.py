@@ -36,6 +36,8 @@ from .models import Params, batched_call, check_model, expand_params, parameters
 INNER_OPTIMIZERS = ("sgd", "adam")
 #: How the inner loop gets ∇L_t: the hand-derived gradient where it applies, or autograd always.
 IMPLEMENTATIONS = ("fast", "autograd")
+#: Which minibatch each inner step uses: the next one (the paper's) or the first one every time.
+MINIBATCHES = ("separate", "same")
 ADAM_BETAS = (0.0, 0.999)
 ADAM_EPS = 1e-8
 
@@ -95,10 +97,13 @@ class BatchedAdam:
 class InnerLoop:
     """One inner-loop setting: k steps of θ̃ ← θ̃ − η·∇L_t(θ̃) (or Adam's step) on each task's support set.
 
-    ``k`` steps, learning rate ``eta`` (η); ``batch_size`` makes step i use the i-th minibatch of
-    that many support points (cyclically) instead of all of them; ``optimizer`` is ``"sgd"`` or
-    ``"adam"`` (β1 = 0, learning rate η); ``implementation`` is ``"fast"`` or ``"autograd"`` (see the
-    module docstring; by default the context's, ``"fast"`` unless inside ``autograd_only()``).
+    ``k`` steps, learning rate ``eta`` (η); ``batch_size`` makes the steps use minibatches of that many
+    support points instead of all of them, and ``minibatches`` says which: ``"separate"`` (step i uses the
+    i-th minibatch, cyclically: the paper's inner loop) or ``"same"`` (every step uses the first one).
+    Without ``batch_size`` every step uses all the points: one full batch, the same at every step.
+    ``optimizer`` is ``"sgd"`` or ``"adam"`` (β1 = 0, learning rate η); ``implementation`` is ``"fast"`` or
+    ``"autograd"`` (see the module docstring; by default the context's, ``"fast"`` unless inside
+    ``autograd_only()``).
     """
 
     k: int
@@ -106,20 +111,25 @@ class InnerLoop:
     batch_size: int | None = None
     optimizer: str = "sgd"
     implementation: str = field(default_factory=default_implementation)
+    minibatches: str = "separate"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "k", check_int("k (inner steps)", self.k))
         object.__setattr__(self, "eta", check_positive("η (eta)", self.eta))
         check_choice("inner_optimizer", self.optimizer, INNER_OPTIMIZERS)
         check_choice("implementation", self.implementation, IMPLEMENTATIONS)
+        check_choice("minibatches", self.minibatches, MINIBATCHES)
 
     def slices(self, shots: int) -> list[slice]:
-        """Which of the ``shots`` support points each of the k steps uses: all of them, or minibatches in turn."""
+        """Which of the ``shots`` support points each of the k steps uses: all of them, the next minibatch
+        (``"separate"``) or the first minibatch every time (``"same"``)."""
         if self.batch_size is None:
             return [slice(None)] * self.k
         b = check_int("batch_size", self.batch_size, low=1, high=shots)
         if shots % b:
             raise ValueError(f"batch_size must divide the number of support points ({shots}); got {b}.")
+        if self.minibatches == "same":
+            return [slice(0, b)] * self.k
         return [slice((i * b) % shots, (i * b) % shots + b) for i in range(self.k)]
 
     def hand_derived(self, model: nn.Module, loss: str, create_graph: bool = False) -> bool:
@@ -230,16 +240,18 @@ def adapt(
     loss: str = "mse",
     batch_size: int | None = None,
     inner_optimizer: str = "sgd",
+    minibatches: str = "separate",
 ) -> Params:
     """θ̃: k steps of SGD with learning rate η on each task's points ``x``, ``y`` (``[T, N, ...]``).
 
     Starts from ``params`` (shared ``θ`` or per-task ``[T, ...]``) or, by default, from the
     model's own parameters θ. Returns detached per-task parameters ``[T, ...]``; the model is
-    not changed. ``batch_size`` makes each step use the next minibatch of that many points.
+    not changed. ``batch_size`` makes each step use the next minibatch of that many points
+    (``minibatches="same"``: the first minibatch at every step).
     ``inner_optimizer="adam"`` takes Adam steps (β1 = 0, learning rate η) instead of SGD.
     """
     check_model(model)
-    inner = InnerLoop(k, eta, batch_size, inner_optimizer)
+    inner = InnerLoop(k, eta, batch_size, inner_optimizer, minibatches=minibatches)
     check_choice("loss", loss, ("mse", "ce"))
     if x.dim() < 2 or x.shape[:2] != y.shape[:2]:
         raise ValueError(

@@ -6,6 +6,7 @@ after k steps of SGD with inner learning rate η on task t (``reptile_edu.inner.
 new θ or a gradient and changes nothing; the training loops in ``reptile_edu.methods`` apply them.
 
 * Reptile:  θ ← θ + ε·mean_t(θ̃_t − θ)                          ``reptile_outer_step``, ``reptile_step``
+            or θ − mean_t θ̃_t as a gradient for an optimizer (Adam) ``reptile_gradient``
 * MAML:     ∇_θ mean_t L^query_t(θ̃_t(θ)), through the k steps     ``maml_meta_gradient``
 * FOMAML:   mean_t ∇L^query_t(θ̃_t), the inner steps held fixed     ``maml_meta_gradient(first_order=True)``
 * Joint:    mean_t L_t(θ), one θ for all tasks, no adaptation      ``joint_loss``
@@ -27,6 +28,26 @@ def reptile_outer_step(theta: Params, theta_tilde: Params, epsilon: float) -> Pa
     return {n: theta[n] + epsilon * (theta_tilde[n] - theta[n]).mean(0) for n in theta}
 
 
+def reptile_gradient(theta: Params, theta_tilde: Params) -> Params:
+    """θ − mean_t θ̃_t: the direction Reptile's outer step follows, as a gradient.
+
+    Reptile's update is plain SGD on it, θ ← θ − ε·(θ − mean_t θ̃_t) = ``reptile_outer_step``; the paper
+    (Nichol et al. 2018, where it introduces Reptile) notes it can be handed to any optimizer instead, e.g. Adam.
+    """
+    return {n: theta[n] - theta_tilde[n].mean(0) for n in theta}
+
+
+def adapt_meta_batch(model: nn.Module, episodes: Episodes, inner: InnerLoop) -> tuple[Params, Params, torch.Tensor]:
+    """θ, every task's θ̃_t after the inner loop on its support set (``[T, ...]``), and the mean support
+    loss at θ̃ (it falls as meta-learning works). The model is unchanged."""
+    theta = {n: p.detach() for n, p in parameters_of(model).items()}
+    xs, ys = episodes.x_support, episodes.y_support
+    theta_tilde = inner.adapt(model, expand_params(theta, episodes.num_tasks), xs, ys, episodes.loss)
+    with torch.no_grad():
+        adapted = task_losses(batched_call(model, theta_tilde, xs), ys, episodes.loss)
+    return theta, theta_tilde, adapted.mean()
+
+
 def reptile_step(
     model: nn.Module,
     episodes: Episodes,
@@ -36,17 +57,15 @@ def reptile_step(
     epsilon: float,
     batch_size: int | None = None,
     inner_optimizer: str = "sgd",
+    minibatches: str = "separate",
 ) -> tuple[Params, torch.Tensor]:
     """One Reptile outer step on a meta-batch: adapt every task for k steps on its support set,
     then move θ toward the mean θ̃. Returns the new θ (the model is unchanged) and the
-    mean support loss after adaptation (at θ̃). ``inner_optimizer`` is ``"sgd"`` or ``"adam"`` (β1 = 0)."""
-    inner = InnerLoop(k, eta, batch_size, inner_optimizer)
-    theta = {n: p.detach() for n, p in parameters_of(model).items()}
-    xs, ys = episodes.x_support, episodes.y_support
-    theta_tilde = inner.adapt(model, expand_params(theta, episodes.num_tasks), xs, ys, episodes.loss)
-    with torch.no_grad():  # the support loss after adaptation, at θ̃: it falls as meta-learning works
-        adapted = task_losses(batched_call(model, theta_tilde, xs), ys, episodes.loss)
-    return reptile_outer_step(theta, theta_tilde, epsilon), adapted.mean()
+    mean support loss after adaptation (at θ̃). ``inner_optimizer`` is ``"sgd"`` or ``"adam"`` (β1 = 0);
+    ``minibatches`` is ``"separate"`` or ``"same"`` (see ``InnerLoop``)."""
+    inner = InnerLoop(k, eta, batch_size, inner_optimizer, minibatches=minibatches)
+    theta, theta_tilde, loss = adapt_meta_batch(model, episodes, inner)
+    return reptile_outer_step(theta, theta_tilde, epsilon), loss
 
 
 def maml_meta_gradient(

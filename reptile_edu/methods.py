@@ -27,8 +27,12 @@ from ._checks import check_choice, check_epsilon, check_int, check_positive
 from .episodes import Episodes, TaskSource, check_source
 from .inner import InnerLoop
 from .interrupts import held_interrupts
-from .meta import joint_loss, maml_meta_gradient, reptile_step
+from .meta import adapt_meta_batch, joint_loss, maml_meta_gradient, reptile_gradient, reptile_outer_step
 from .models import check_model
+from .schedules import Schedule, as_schedule
+
+#: Reptile's outer step: SGD on θ − mean θ̃ (the paper's update), or Adam on it (the paper's remark).
+OUTER_OPTIMIZERS = ("sgd", "adam")
 
 
 class DivergenceError(FloatingPointError):
@@ -130,11 +134,13 @@ def reptile(
     steps: int,
     k: int = 5,
     eta: float = 0.02,
-    epsilon: float = 0.1,
+    epsilon: float | Schedule = 0.1,
     meta_batch: int = 1,
     anneal: bool = False,
     batch_size: int | None = None,
+    minibatches: str = "separate",
     inner_optimizer: str = "sgd",
+    outer_optimizer: str = "sgd",
     generator: torch.Generator | None = None,
     progress: bool = True,
     callback: Callback | None = None,
@@ -142,25 +148,40 @@ def reptile(
     """Reptile: for ``steps`` outer steps, θ ← θ + ε·mean_t(θ̃_t − θ) over a meta-batch of n tasks.
 
     k inner SGD steps with learning rate η on each task's support set give θ̃_t.
-    ``meta_batch=1`` is the serial version (one task per outer step). ``anneal=True``
-    lowers ε linearly over the run, as in the paper: ε_s = ε·(1 − s/steps) at step s = 0 … steps − 1,
-    so the last step uses ε/steps. ``inner_optimizer="adam"`` uses Adam with β1 = 0 for the inner
-    steps (the paper's choice for Omniglot, with η = 0.001); ``batch_size`` makes each inner step
-    use the next minibatch.
+    ``meta_batch=1`` is the serial version (one task per outer step).
+
+    ``epsilon`` is ε, or a schedule of ε over the run (``reptile_edu.schedules``: ``Constant``,
+    ``Linear``, ``Cosine``). ``anneal=True`` is ``Linear(epsilon)``, as in the paper:
+    ε_s = ε·(1 − s/steps) at step s = 0 … steps − 1, so the last step uses ε/steps.
+    ``outer_optimizer="adam"`` hands θ − mean_t θ̃_t to Adam as a gradient (the paper's remark),
+    with ε (or its schedule) as Adam's learning rate; ``"sgd"`` is the update above.
+    ``inner_optimizer="adam"`` uses Adam with β1 = 0 for the inner steps (the paper's choice for
+    Omniglot, with η = 0.001); ``batch_size`` makes the inner steps use minibatches of that many points,
+    the next one at each step (``minibatches="separate"``) or the first one every time (``"same"``).
     """
     source, steps, meta_batch = _check_run(model, source, steps, meta_batch)
-    inner = InnerLoop(k, eta, batch_size, inner_optimizer)
-    epsilon = check_epsilon(epsilon)
+    inner = InnerLoop(k, eta, batch_size, inner_optimizer, minibatches=minibatches)
+    schedule = as_schedule(epsilon, anneal=anneal)
+    outer = check_choice("outer_optimizer", outer_optimizer, OUTER_OPTIMIZERS)
+    if outer == "sgd":
+        check_epsilon(schedule.epsilon)  # ε > 1 overshoots θ̃: a warning
     params = list(model.parameters())
-    hint = f"the inner learning rate η (eta={inner.eta:g}) or the meta step size ε (epsilon={epsilon:g})"
+    names = [n for n, _ in model.named_parameters()]
+    adam = torch.optim.Adam(params, lr=schedule(0, steps)) if outer == "adam" else None
+    hint = f"the inner learning rate η (eta={inner.eta:g}) or the meta step size ε (epsilon={schedule.epsilon:g})"
 
     def one_step(s: int, ep: Episodes) -> torch.Tensor:
-        eps_s = epsilon * (1 - s / steps) if anneal else epsilon
-        new, loss = reptile_step(
-            model, ep, k=inner.k, eta=inner.eta, epsilon=eps_s, batch_size=batch_size, inner_optimizer=inner.optimizer
-        )
-        new_list = [new[n] for n, _ in model.named_parameters()]
-        _commit("Reptile", s + 1, loss, new_list, hint, lambda: torch._foreach_copy_(params, new_list))
+        eps_s = schedule(s, steps)
+        theta, theta_tilde, loss = adapt_meta_batch(model, ep, inner)
+        if adam is None:
+            new = reptile_outer_step(theta, theta_tilde, eps_s)  # θ ← θ + ε·mean_t(θ̃_t − θ)
+            new_list = [new[n] for n in names]
+            _commit("Reptile", s + 1, loss, new_list, hint, lambda: torch._foreach_copy_(params, new_list))
+        else:
+            grad = reptile_gradient(theta, theta_tilde)  # θ − mean_t θ̃_t, a gradient for Adam
+            grad_list = [grad[n] for n in names]
+            adam.param_groups[0]["lr"] = eps_s
+            _commit("Reptile", s + 1, loss, grad_list, hint, lambda: _optimizer_step(adam, params, grad_list))
         return loss
 
     return _run("Reptile", model, source, steps, meta_batch, generator, progress, callback, one_step)
@@ -173,8 +194,9 @@ def maml(
     steps: int,
     k: int = 1,
     eta: float = 0.01,
-    meta_lr: float = 1e-3,
+    meta_lr: float | Schedule = 1e-3,
     meta_batch: int = 25,
+    anneal: bool = False,
     first_order: bool = False,
     batch_size: int | None = None,
     inner_optimizer: str = "sgd",
@@ -184,18 +206,22 @@ def maml(
 ) -> History:
     """MAML: Adam on θ with the meta-gradient ∇_θ mean_t L^query_t(θ̃_t(θ)) through k inner steps.
 
-    ``first_order=True`` is first-order MAML (FOMAML). ``meta_lr`` is Adam's learning rate.
+    ``first_order=True`` is first-order MAML (FOMAML). ``meta_lr`` is Adam's learning rate, or a
+    schedule of it (``reptile_edu.schedules``); ``anneal=True`` lowers it linearly toward 0 over the run.
     The inner steps are SGD with learning rate η, or Adam (β1 = 0) with ``inner_optimizer="adam"``.
     """
     source, steps, meta_batch = _check_run(model, source, steps, meta_batch)
     inner = InnerLoop(k, eta, batch_size, inner_optimizer)
-    meta_lr = check_positive("meta_lr", meta_lr)
+    if not isinstance(meta_lr, Schedule):
+        meta_lr = check_positive("meta_lr", meta_lr)
+    schedule = as_schedule(meta_lr, anneal=anneal)
     name = "FOMAML" if first_order else "MAML"
     params = list(model.parameters())
-    optimizer = torch.optim.Adam(params, lr=meta_lr)
-    hint = f"the inner learning rate η (eta={inner.eta:g}) or the outer learning rate (meta_lr={meta_lr:g})"
+    optimizer = torch.optim.Adam(params, lr=schedule(0, steps))
+    hint = f"the inner learning rate η (eta={inner.eta:g}) or the outer learning rate (meta_lr={schedule.epsilon:g})"
 
     def one_step(s: int, ep: Episodes) -> torch.Tensor:
+        optimizer.param_groups[0]["lr"] = schedule(s, steps)
         grads, loss = maml_meta_gradient(
             model,
             ep,
