@@ -65,10 +65,12 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "正在元训练……外循环第 {step} / {total} 步",
     ),
     "done": (
-        "Done: {step} outer steps in {seconds:.1f} s. Held-out task, MSE after {k_eval} steps: {mse:.3f}",
+        "Done: {step} outer steps in {seconds:.1f} s. Held-out tasks, MSE after {k_eval} steps with "
+        "η = {eta_eval:g}: {mse:.3f}",
         "Bitti: {step} dış adım {seconds:.1f} saniyede tamamlandı. "
-        "Eğitimde görülmemiş görevlerde {k_eval} adımdan sonra ortalama kare hata: {mse:.3f}",
-        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。留出任务上适应 {k_eval} 步后的均方误差：{mse:.3f}",
+        "Eğitimde görülmemiş görevlerde η = {eta_eval:g} ile {k_eval} adımdan sonra ortalama kare hata: {mse:.3f}",
+        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。留出任务上以 η = {eta_eval:g} 适应 {k_eval} 步后的"
+        "均方误差：{mse:.3f}",
     ),
     "stopped": (
         "Stopped at outer step {step}. Press Run to continue from here.",
@@ -86,10 +88,13 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "请减小 η（当前为 {eta:g}）或 ε（当前为 {epsilon:g}），然后再次点击“运行”。θ 已恢复到这次运行之前的状态。",
     ),
     "done_fewshot": (
-        "Done: {step} outer steps in {seconds:.1f} s. Held-out {ways}-way {shots}-shot accuracy: {accuracy:.1f} %",
+        "Done: {step} outer steps in {seconds:.1f} s. Held-out {ways}-way {shots}-shot accuracy: "
+        "{accuracy:.1f} ± {half:.1f} %",
         "Bitti: {step} dış adım {seconds:.1f} saniyede tamamlandı. "
-        "Eğitimde görülmemiş {ways} sınıflı, sınıf başına {shots} örnekli görevlerde doğruluk: %{accuracy:.1f}",
-        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。{ways} 类 {shots} 样本留出任务上的准确率：{accuracy:.1f}%",
+        "Eğitimde görülmemiş {ways} sınıflı, sınıf başına {shots} örnekli görevlerde doğruluk: "
+        "%{accuracy:.1f} ± {half:.1f}",
+        "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。{ways} 类 {shots} 样本留出任务上的准确率："
+        "{accuracy:.1f}% ± {half:.1f}%",
     ),
     "reset": ("Reset θ", "θ'yı sıfırla", "重置 θ"),
     # plots
@@ -175,6 +180,94 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "{name}: {tasks} görevden {diverged} tanesi ıraksadı",
         "{name}：{tasks} 个任务中 {diverged} 个发散",
     ),
+    # lesson 09 (tuning), the dynamics and landscape tools, the playgrounds' comparison controls
+    "method": ("method", "yöntem", "方法"),
+    "anneal": ("anneal the outer step size to 0 over each run", "dış adım büyüklüğünü her çalıştırmada 0'a indir", "每次运行中将外循环步长退火到 0"),
+    "meta_lr": ("β Adam learning rate (MAML, FOMAML)", "β Adam öğrenme oranı (MAML, FOMAML)", "β Adam 学习率（MAML、FOMAML）"),
+    "eval_at_train_eta": ("evaluate with the training η", "eğitimdeki η ile değerlendir", "用训练时的 η 评估"),
+    "clear": ("Clear old curves", "Eski eğrileri sil", "清除旧曲线"),
+    "diverged_maml": (
+        "Training diverged at outer step {step}: the loss or the parameters became {value}. "
+        "Lower η (now {eta:g}) or β (now {meta_lr:g}) and press Run again. "
+        "θ is back where it was before this run.",
+        "Eğitim {step}. dış adımda ıraksadı: kayıp ya da parametreler {value} oldu. "
+        "η'yı (şu an {eta:g}) ya da β'yı (şu an {meta_lr:g}) küçültüp yeniden Çalıştır'a basın. "
+        "θ, bu çalıştırmadan önceki hâline döndürüldü.",
+        "训练在外循环第 {step} 步发散：损失或参数变成了 {value}。"
+        "请减小 η（当前为 {eta:g}）或 β（当前为 {meta_lr:g}），然后再次点击“运行”。θ 已恢复到这次运行之前的状态。",
+    ),
+    "eval_eta": ("evaluated with η = {eta:g}", "η = {eta:g} ile değerlendirildi", "以 η = {eta:g} 评估"),
+    "query_loss_after_k": (
+        "query loss after k steps",
+        "k adımdan sonra sorgu kümesindeki kayıp",
+        "适应 k 步后的查询集损失",
+    ),
+    "k_shot": ("{shots}-shot", "{shots} örnekli", "{shots} 样本"),
+    "tested_at_k": (
+        "Tested the same θ at {ways}-way {shots}-shot, without training: accuracy {accuracy:.1f} ± {half:.1f} %",
+        "Aynı θ, eğitim yapılmadan {ways} sınıflı, sınıf başına {shots} örnekli görevlerde sınandı: "
+        "doğruluk %{accuracy:.1f} ± {half:.1f}",
+        "未再训练，用同一个 θ 在 {ways} 类 {shots} 样本任务上测试：准确率 {accuracy:.1f}% ± {half:.1f}%",
+    ),
+    "accuracy_error_bars": (
+        "accuracy (%, 95 % interval over held-out tasks)",
+        "doğruluk (%, görülmemiş görevler üzerinden %95 aralığı)",
+        "准确率（%，留出任务上的 95% 区间）",
+    ),
+    "schedule_constant": ("constant", "sabit", "恒定"),
+    "schedule_linear": ("linear", "doğrusal", "线性"),
+    "schedule_cosine": ("cosine", "kosinüs", "余弦"),
+    "epsilon_s": ("meta step size ε_s", "meta adım büyüklüğü ε_s", "元步长 ε_s"),
+    "outer_sgd": ("θ + ε(θ̃ − θ) (plain update)", "θ + ε(θ̃ − θ) (düz güncelleme)", "θ + ε(θ̃ − θ)（普通更新）"),
+    "outer_adam": ("Adam on θ − θ̃", "θ − θ̃ üzerinde Adam", "对 θ − θ̃ 使用 Adam"),
+    "minibatches_separate": ("separate minibatches", "ayrı mini-yığınlar", "不同的小批量"),
+    "minibatches_same": ("the same minibatch", "aynı mini-yığın", "同一个小批量"),
+    "full_batch": ("one full batch", "tek bir tam yığın", "一个完整批次"),
+    "batch_size_b": ("inner minibatch size b", "iç mini-yığın büyüklüğü b", "内循环小批量大小 b"),
+    "val_mse": (
+        "validation MSE after {k} steps",
+        "doğrulama görevlerinde {k} adımdan sonra ortalama kare hata",
+        "验证任务上适应 {k} 步后的均方误差",
+    ),
+    "setting": ("setting", "ayar", "设置"),
+    "predict_zero": ("always predicting 0", "hep 0 tahmin etmek", "始终预测 0"),
+    "base_setting": ("base setting", "temel ayar", "基准设置"),
+    "chosen_setting": ("chosen setting", "seçilen ayar", "选出的设置"),
+    "within_task": ("minibatches of the same task", "aynı görevin mini-yığınları", "同一任务的小批量"),
+    "across_tasks": ("minibatches of different tasks", "farklı görevlerin mini-yığınları", "不同任务的小批量"),
+    "gradient_alignment": ("Alignment of minibatch gradients", "Mini-yığın gradyanlarının uyumu", "小批量梯度的一致性"),
+    "inner_product": ("inner product ḡ_i · ḡ_j", "iç çarpım ḡ_i · ḡ_j", "内积 ḡ_i · ḡ_j"),
+    "layer_n": ("layer {i}", "katman {i}", "第 {i} 层"),
+    "layer_change": (
+        "relative change of each layer in one outer step",
+        "her katmanın bir dış adımdaki göreli değişimi",
+        "每层在一个外循环步中的相对变化",
+    ),
+    "layer_adaptation": (
+        "relative change of each layer in the inner loop, θ̃ − θ",
+        "her katmanın iç döngüdeki göreli değişimi, θ̃ − θ",
+        "每层在内循环中的相对变化 θ̃ − θ",
+    ),
+    "solution_sets": ("solution sets (valley floors)", "çözüm kümeleri (vadi tabanları)", "解集（谷底）"),
+    "closest_point": (
+        "closest point to all solution sets",
+        "tüm çözüm kümelerine en yakın nokta",
+        "离所有解集最近的点",
+    ),
+    "reptile_point": ("where Reptile stops (k = {k})", "Reptile'ın durduğu nokta (k = {k})", "Reptile 停下的点（k = {k}）"),
+    "contours_joint": (
+        "Contours of the average loss mean L_t(θ)",
+        "Ortalama kaybın eş yükselti eğrileri, mean L_t(θ)",
+        "平均损失 mean L_t(θ) 的等高线",
+    ),
+    "contours_after_k": (
+        "Contours of the average loss after k = {k} steps",
+        "k = {k} adımdan sonraki ortalama kaybın eş yükselti eğrileri",
+        "适应 k = {k} 步后平均损失的等高线",
+    ),
+    "slice_alpha": ("α on the line θ + α(θ̃ − θ)", "θ + α(θ̃ − θ) doğrusu üzerinde α", "直线 θ + α(θ̃ − θ) 上的 α"),
+    "task_n": ("task {t}", "görev {t}", "任务 {t}"),
+    "time_per_run_s": ("training time (s)", "eğitim süresi (sn)", "训练时间（秒）"),
     # package messages
     "tasks_diverged": (
         "{diverged} of {tasks} held-out tasks diverged while adapting (their query loss became NaN or infinite, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.ticker import NullLocator
 from torch import nn
 
 from .episodes import Episodes
@@ -274,3 +276,61 @@ def plot_character_grid(images: torch.Tensor | np.ndarray, *, row_labels: Sequen
     for side in ax.spines.values():
         side.set_visible(False)
     return fig
+
+
+def plot_sweep(
+    values: Sequence[object],
+    scores: Sequence[Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    log_x: bool = False,
+    log_y: bool = True,
+    best: str = "min",
+    cap: float | None = None,
+    reference: tuple[float, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A measured hyperparameter sweep: for each setting in ``values`` its scores over seeds (``scores[i]``),
+    drawn as the mean (line or bar) with every seed as a dot; the best mean is ringed (``best``: ``"min"``
+    or ``"max"``). Numeric ``values`` give a line, any others (names of settings) bars. A score above ``cap``
+    or not finite (a run that diverged) is drawn as a red ▲ at the top edge, ``cap``, and its setting is
+    never the best. ``reference`` = (value, label) draws a dashed line, e.g. the score of a trivial predictor.
+    ``xlabel`` and ``ylabel`` are texts (e.g. from ``plot_text``)."""
+    if len(values) != len(scores) or not values:
+        raise ValueError(f"values and scores must have the same, non-zero length; got {len(values)} and {len(scores)}.")
+    if best not in ("min", "max"):
+        raise ValueError(f"best must be 'min' or 'max'; got {best!r}.")
+    ax = _axes(ax, (4.6, 3.3))
+    limit = math.inf if cap is None else cap
+    means = np.array([np.mean(s) if all(math.isfinite(v) and v <= limit for v in s) else np.nan for s in scores])
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    xs = np.asarray(values, dtype=float) if numeric else np.arange(len(values))
+    if numeric:
+        ax.plot(xs, means, "-", color=COLORS["after"], zorder=2)
+    else:
+        ax.bar(xs, np.nan_to_num(means), color=COLORS["after"], alpha=0.35, width=0.6)
+        ax.set_xticks(xs, [str(v) for v in values], fontsize=8)
+    for x, s in zip(xs, scores):
+        ok = [v for v in s if math.isfinite(v) and v <= limit]
+        ax.scatter(np.full(len(ok), x), ok, s=14, color=COLORS["after"], zorder=3)
+        if len(ok) < len(s):
+            ax.scatter([x], [cap], marker="^", s=60, color=COLORS["support"], zorder=4, clip_on=False)
+    if not np.isnan(means).all():
+        i = int(np.nanargmin(means) if best == "min" else np.nanargmax(means))
+        ax.scatter([xs[i]], [means[i]], s=150, facecolor="none", edgecolor=COLORS["support"], lw=2, zorder=4)
+    if numeric and log_x:
+        ax.set_xscale("log")
+    if numeric:
+        ax.set_xticks(xs, [f"{v:g}" for v in values])
+        ax.xaxis.set_minor_locator(NullLocator())
+    if log_y:
+        ax.set_yscale("log")
+    if reference is not None:
+        ax.axhline(reference[0], ls="--", color="k", lw=1, label=reference[1])
+        ax.legend(fontsize=7)
+    if cap is not None:
+        ax.set_ylim(top=cap)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
