@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import ipywidgets as W
 import torch
@@ -13,7 +14,7 @@ from .episodes import TaskSource
 from .evaluation import evaluate
 from .i18n import tr
 from .inner import adapt
-from .methods import History
+from .methods import DivergenceError, History
 from .models import ConvNet, batched_call
 from .playground import Playground, slider
 from .plots import plot_accuracy_curve, plot_episode_predictions
@@ -25,11 +26,12 @@ class FewShotPlayground(Playground):
 
     Meta-trains ``ConvNet`` on the meta-training alphabets of ``characters`` with the recipe of
     ``benchmarks/fewshot.py`` (``train_shots`` = 10 examples per class, rotations as new classes,
-    inner minibatches of ``batch_size`` = 10); K sets the shots of the held-out episodes. The figure shows
-    the held-out accuracy (meta-test alphabets, fixed seeded episodes) against the outer step,
-    and one held-out episode: its support images and the predictions on its query images
-    after adaptation (green right, red wrong). Changing N starts a new network (the output
-    layer has N units).
+    inner minibatches of ``batch_size`` = 10). K sets the shots of the held-out episodes only, so one θ can
+    be tested at any K: moving the K slider tests the current θ at the new K at once, without training or
+    rebuilding anything. The figure shows the held-out accuracy (meta-test alphabets, fixed seeded episodes)
+    against the outer step, one series per K, with its 95 % interval over the held-out episodes as error
+    bars, and one held-out episode: its support images and the predictions on its query images after
+    adaptation (green right, red wrong). Changing N starts a new network (the output layer has N units).
     """
 
     diverged_score = math.nan
@@ -65,50 +67,89 @@ class FewShotPlayground(Playground):
         self.channels, self.eval_k, self.eval_tasks, self.train_shots = channels, eval_k, eval_tasks, train_shots
         self.ways = slider(W.IntSlider, ways, 2, 20, label="ways")
         self.shots = slider(W.IntSlider, shots, 1, 10, label="shots")
+        self.shots.observe(self._shots_changed, names="value")
         self.reset()
 
     @property
-    def accuracy(self) -> list[tuple[int, float]]:
-        """The curve: ``(outer step, held-out accuracy after eval_k steps)``."""
-        return self.scores
+    def accuracy(self) -> list[tuple[int, float, float, int]]:
+        """The curve: ``(outer step, held-out accuracy after eval_k steps, half-width of its 95 % interval, K)``."""
+        return self.scores  # type: ignore[return-value]
 
     def extra_sliders(self) -> list[W.Widget]:
         return [self.ways, self.shots]
 
     def build(self) -> ConvNet:
         """A fresh seeded network for the current N, and fixed held-out episodes for the current N and K."""
-        ways, shots = self.ways.value, self.shots.value
+        ways = self.ways.value
         model = ConvNet(ways, channels=self.channels).to(self.device)
-        self._built_for = (ways, shots)
-        cs = self.characters
+        self._built_for_ways = ways
         self.train_sampler = EpisodeSampler(
-            cs.split("train"), ways=ways, shots=self.train_shots, queries=1, rotations=True
+            self.characters.split("train"), ways=ways, shots=self.train_shots, queries=1, rotations=True
         )
-        test_sampler = EpisodeSampler(cs.split("test"), ways=ways, shots=shots, queries=1)
-        self.test_episodes = test_sampler.episodes(self.eval_tasks, torch.Generator().manual_seed(10_000), self.device)
+        self._test_episodes()
         return model
 
+    def _test_episodes(self) -> None:
+        """Fixed seeded held-out episodes for the current N and K (the same for every θ)."""
+        sampler = EpisodeSampler(self.characters.split("test"), ways=self.ways.value, shots=self.shots.value, queries=1)
+        self.test_episodes = sampler.episodes(self.eval_tasks, torch.Generator().manual_seed(10_000), self.device)
+        self._tested_shots = self.shots.value
+
     def needs_reset(self) -> bool:
-        return self._built_for != (self.ways.value, self.shots.value)  # a new output layer, new held-out episodes
+        return self._built_for_ways != self.ways.value  # a new N needs a new output layer
+
+    def _shots_changed(self, _change: object = None) -> None:
+        """The K slider moved: test the current θ at the new K now (new held-out episodes, the same network)."""
+        if self._thread is not None and self._thread.is_alive():
+            return  # a run is going on: its evaluations keep their K; the next Run takes the new one
+        if self.needs_reset():
+            return  # a new N needs a new network first: Run (or Reset θ) builds it
+        self.test_at_shots()
+
+    def test_at_shots(self) -> tuple[float, float]:
+        """Evaluate the current θ on held-out episodes with the slider's K, add the point to the curve at the
+        current outer step, and return the accuracy and the half-width of its 95 % interval."""
+        self._test_episodes()
+        point = self.point(self.history.step[-1] if self.history.step else 0)
+        self.scores.append(point)
+        _, mean, half, shots = point
+        self.status.value = tr("tested_at_k", ways=self.ways.value, shots=shots, accuracy=100 * mean, half=100 * half)
+        self.render()
+        return mean, half
+
+    def train(self, steps: int, callback: Callable[[int, float], bool]) -> History:
+        if not self.needs_reset() and self._tested_shots != self.shots.value:
+            self._test_episodes()  # a new K: new held-out episodes, the same network
+        return super().train(steps, callback)
 
     def source(self) -> TaskSource:
         return self.train_sampler
 
     def score(self) -> float:
         """Mean query accuracy on the fixed held-out episodes after ``eval_k`` inner steps."""
-        ev = evaluate(
-            self.model, self.test_episodes, k=self.eval_k, eta=self.eta.value, inner_optimizer=self.inner_optimizer
-        )
-        return ev.accuracy[-1] if ev.accuracy else math.nan
+        return self.point(0)[1]
+
+    def point(self, step: int) -> tuple[int, float, float, int]:
+        """``(outer step, accuracy, half-width of its 95 % interval over the episodes, K)`` on the held-out
+        episodes, after ``eval_k`` inner steps."""
+        try:
+            ev = evaluate(
+                self.model, self.test_episodes, k=self.eval_k, eta=self.eta.value, inner_optimizer=self.inner_optimizer
+            )
+            mean, half = ev.accuracy_interval()
+        except DivergenceError:
+            mean, half = math.nan, math.nan
+        return (step, mean, half, self._tested_shots)
 
     def finished_message(self, history: History, seconds: float) -> str:
+        _, mean, half, shots = self.accuracy[-1]
         return tr(
-            "done_fewshot", step=len(history), seconds=seconds, ways=self.ways.value, shots=self.shots.value,
-            accuracy=100 * self.scores[-1][1],
+            "done_fewshot", step=len(history), seconds=seconds, ways=self.ways.value, shots=shots,
+            accuracy=100 * mean, half=100 * half,
         )  # fmt: skip
 
     def draw(self, fig: Figure) -> None:
-        ways, shots = self._built_for
+        ways, shots = self._built_for_ways, self._tested_shots
         left, right = fig.subfigures(1, 2, width_ratios=[1, 1.3])
         plot_accuracy_curve(self.scores, ways=ways, ax=left.subplots())
         ep = self.test_episodes.task(0)

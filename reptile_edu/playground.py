@@ -136,6 +136,28 @@ class Playground:
         """The status line after a run that finished."""
         raise NotImplementedError
 
+    def more_controls(self) -> list[W.Widget]:
+        """Controls shown after k, η, ε and n (a subclass may add some)."""
+        return []
+
+    def extra_buttons(self) -> list[W.Widget]:
+        """Buttons shown after Run, Stop, Reset and the steps box."""
+        return []
+
+    def point(self, step: int) -> tuple:
+        """The point the held-out curve gets at outer step ``step``: ``(step, evaluate())``; a subclass may
+        add to it (e.g. an error bar), as long as the value stays second."""
+        return (step, self.evaluate())
+
+    def meta_train(self, steps: int, callback: Callable[[int, float], bool], **options: object) -> History:
+        """Meta-train θ for ``steps`` outer steps with ``reptile`` and the sliders' k, η, ε and n (``options``
+        go to ``reptile`` too); a subclass may train otherwise (another method)."""
+        return reptile(
+            self.model, self.source(), steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
+            meta_batch=self.meta_batch.value, batch_size=self.batch_size, inner_optimizer=self.inner_optimizer,
+            generator=self.generator, progress=False, callback=callback, **options,
+        )  # fmt: skip
+
     # -- the reset / train / evaluate cycle -------------------------------------------
     def reset(self, _button: object = None) -> None:
         """Re-initialise θ (seeded), clear the history and the curve, and redraw."""
@@ -143,7 +165,7 @@ class Playground:
         self.generator = torch.Generator().manual_seed(self.seed)
         self.model = self.build()
         self.history = History(self.method)
-        self.scores = [(0, self.evaluate())]
+        self.scores = [self.point(0)]
         self.error = None
         self.status.value = tr("ready")
         self.render()
@@ -169,16 +191,12 @@ class Playground:
             self.history.loss.append(loss)
             self.history.time.append(elapsed + time.perf_counter() - started)
             if step % self.update_every == 0:
-                self.scores.append((offset + step, self.evaluate()))
+                self.scores.append(self.point(offset + step))
             return callback(step, loss)
 
-        run = reptile(
-            self.model, self.source(), steps=steps, k=self.k.value, eta=self.eta.value, epsilon=self.epsilon.value,
-            meta_batch=self.meta_batch.value, batch_size=self.batch_size, inner_optimizer=self.inner_optimizer,
-            generator=self.generator, progress=False, callback=record,
-        )  # fmt: skip
+        run = self.meta_train(steps, record)
         if not self.scores or self.scores[-1][0] != offset + len(run):
-            self.scores.append((offset + len(run), self.evaluate()))
+            self.scores.append(self.point(offset + len(run)))
         return run
 
     def divergence_message(self, err: DivergenceError) -> str:
@@ -198,8 +216,8 @@ class Playground:
     @property
     def widget(self) -> W.Widget:
         """The whole panel, ready to display."""
-        buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.steps])
-        sliders = [*self.extra_sliders(), self.k, self.eta, self.epsilon, self.meta_batch]
+        buttons = W.HBox([self.run_button, self.stop_button, self.reset_button, self.steps, *self.extra_buttons()])
+        sliders = [*self.extra_sliders(), self.k, self.eta, self.epsilon, self.meta_batch, *self.more_controls()]
         return W.VBox([*sliders, buttons, self.progress, self.status, self.image])
 
     def _ipython_display_(self) -> None:

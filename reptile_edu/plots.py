@@ -123,13 +123,21 @@ def plot_history(
 
 
 def plot_training_progress(
-    history: History, scores: Sequence[tuple[int, float]], *, score_label: str, ax: Axes | None = None, window: int = 50
+    history: History,
+    scores: Sequence[tuple[int, float]],
+    *,
+    score_label: str,
+    ax: Axes | None = None,
+    window: int = 50,
+    loss_label: str | None = None,
 ) -> Axes:
-    """A live run: the training loss (running mean over ``window`` steps) and a held-out curve ``scores``,
-    ``(outer step, value)`` pairs labelled ``score_label``, against the outer step, on a log scale."""
+    """A live run: the training loss (running mean over ``window`` steps; ``loss_label``, by default Reptile's
+    support loss after k steps) and a held-out curve ``scores``, ``(outer step, value)`` pairs labelled
+    ``score_label``, against the outer step, on a log scale."""
     ax = _axes(ax)
     if history.step:
-        ax.plot(history.step, smooth(history.loss, window), color="#2ca02c", label=plot_text("adapted_loss"))
+        label = loss_label if loss_label is not None else plot_text("adapted_loss")
+        ax.plot(history.step, smooth(history.loss, window), color="#2ca02c", label=label)
     if scores:
         steps, values = zip(*scores)
         ax.plot(steps, values, "o-", color=COLORS["after"], ms=3, label=score_label)
@@ -140,16 +148,26 @@ def plot_training_progress(
     return ax
 
 
-def plot_accuracy_curve(scores: Sequence[tuple[int, float]], *, ways: int, ax: Axes | None = None) -> Axes:
-    """Held-out accuracy (``(outer step, accuracy in [0, 1])`` pairs) in %, with the chance level 100/N."""
+def plot_accuracy_curve(scores: Sequence[tuple], *, ways: int, ax: Axes | None = None) -> Axes:
+    """Held-out accuracy in %, with the chance level 100/N. ``scores`` holds ``(outer step, accuracy in
+    [0, 1])`` pairs, or ``(outer step, accuracy, half-width of its 95 % interval, K)``: then each K is a
+    series of its own, with error bars."""
     ax = _axes(ax)
-    if scores:
+    if scores and len(scores[0]) >= 4:
+        for i, shots in enumerate(sorted({p[3] for p in scores})):
+            points = [p for p in scores if p[3] == shots]
+            half = [100 * p[2] if math.isfinite(p[2]) else 0.0 for p in points]
+            ax.errorbar([p[0] for p in points], [100 * p[1] for p in points], yerr=half, fmt="osD^v<>"[i % 7] + "-",
+                        ms=3, lw=1, capsize=2, label=plot_text("k_shot", shots=shots))  # fmt: skip
+        ax.set_ylabel(plot_text("accuracy_error_bars"), fontsize=8)
+    elif scores:
         steps, acc = zip(*scores)
         ax.plot(steps, [100 * a for a in acc], "o-", color="#2ca02c", ms=3, label=plot_text("accuracy"))
     ax.axhline(100 / ways, ls="--", color="k", lw=1, label=plot_text("chance"))
     ax.set_ylim(0, 100)
     ax.set_xlabel(plot_text("outer_step"))
-    ax.set_ylabel(plot_text("accuracy") + " (%)")
+    if not ax.get_ylabel():
+        ax.set_ylabel(plot_text("accuracy") + " (%)")
     ax.set_title(plot_text("adaptation"))
     ax.legend(fontsize=7, loc="lower right")
     return ax

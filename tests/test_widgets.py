@@ -144,7 +144,20 @@ def test_few_shot_playground_trains_switches_n_and_reports_accuracy():
     assert pg.ways.description == "N classes (N-way)" and pg.shots.description == "K shots per class"
     assert pg.run() is not None
     assert pg.image.value != before and pg.status.value.startswith("Done: 4 outer steps")
-    assert "5-way 1-shot accuracy" in pg.status.value
+    assert "5-way 1-shot accuracy" in pg.status.value and " ± " in pg.status.value
+    _, mean, half, shots = pg.accuracy[-1]
+    assert shots == 1 and 0 < half < 1  # a 95 % interval over the held-out episodes, drawn as error bars
+    # Train once, test at another K: the same network and θ, new held-out episodes, a point at the same step.
+    model, theta = pg.model, [p.detach().clone() for p in pg.model.parameters()]
+    pg.shots.value = 3
+    assert pg.model is model and all(torch.equal(a, b) for a, b in zip(theta, model.parameters()))
+    assert pg.accuracy[-1][0] == 4 and pg.accuracy[-1][3] == 3 and pg.test_episodes.x_support.shape[1] == 5 * 3
+    assert pg.status.value.startswith("Tested the same θ at 5-way 3-shot, without training")
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    pg.draw(fig)
+    assert len(fig.axes[0].containers) == 2  # one error-bar series per K tested: 1-shot and 3-shot
     pg.ways.value = 3
     pg.run(2)
-    assert pg.model.ways == 3 and "3-way 1-shot" in pg.status.value
+    assert pg.model.ways == 3 and "3-way 3-shot" in pg.status.value
