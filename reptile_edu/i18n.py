@@ -1,8 +1,9 @@
 """One language setting for widget labels, messages and plot text: English, Turkish or Chinese.
 
 The set-up cell of every lesson calls ``set_language()``. With no argument it reads the
-notebook's folder (``notebooks/en``, ``notebooks/tr``, ``notebooks/zh``), so the code is
-the same in all three editions; ``REPTILE_EDU_LANG`` or an argument overrides it.
+language the notebook records in its metadata (``reptile_edu.notebook_file``), so a lesson
+keeps its language when moved; else the notebook's folder (``notebooks/en``, ``notebooks/tr``,
+``notebooks/zh``); else ``REPTILE_EDU_LANG``. The code is the same in all three editions.
 
 Chinese plot text needs a CJK font. ``plot_language()`` is ``"zh"`` only when matplotlib
 can find one (e.g. Debian's ``fonts-noto-cjk``; one installed later is found after a kernel
@@ -13,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import unicodedata
 import warnings
 from functools import lru_cache
 from pathlib import Path
 
 from ._checks import check_choice
+from .notebook_file import notebook_language
 
 LANGUAGES = ("en", "tr", "zh")
 LANG_ENV = "REPTILE_EDU_LANG"
@@ -344,14 +347,18 @@ STRINGS: dict[str, tuple[str, str, str]] = {
 def set_language(lang: str | None = None, notebook_dir: str | os.PathLike[str] | None = None) -> str:
     """Choose the language of widgets and plots and return it (``"en"``, ``"tr"`` or ``"zh"``).
 
-    Order: ``lang`` if given, else ``$REPTILE_EDU_LANG``, else the name of the notebook's
-    folder (the current directory, or ``notebook_dir``) if it is a language, else English.
+    Order: ``lang`` if given; else the language the running notebook records in its metadata
+    (``metadata.reptile_edu.language``, found through the kernel's session, see
+    ``reptile_edu.notebook_file``); else the name of the notebook's folder (the current directory,
+    or ``notebook_dir``) if it is a language; else ``$REPTILE_EDU_LANG``; else English.
     """
-    if lang is None:
-        lang = os.environ.get(LANG_ENV) or None
+    if lang is None and notebook_dir is None:
+        lang = notebook_language()
     if lang is None:
         folder = Path(notebook_dir) if notebook_dir is not None else Path.cwd()
-        lang = folder.name if folder.name in LANGUAGES else "en"
+        lang = folder.name if folder.name in LANGUAGES else None
+    if lang is None:
+        lang = os.environ.get(LANG_ENV) or "en"
     _state["lang"] = check_choice("lang", lang, LANGUAGES)
     import matplotlib
 
@@ -458,3 +465,38 @@ def _quiet_font_weight_warnings() -> None:
     logger = logging.getLogger("matplotlib.font_manager")
     if _not_a_font_weight_note not in logger.filters:
         logger.addFilter(_not_a_font_weight_note)
+
+
+# ------------------------------------------------------------------------------- names and tables
+
+#: Methods whose names are translated (key in STRINGS); Reptile, MAML, FOMAML are names and stay.
+METHOD_KEYS = {"Joint training": "joint", "Random start": "scratch"}
+
+
+def method_name(name: str, lang: str | None = None) -> str:
+    """A method's name as a learner reads it in ``lang`` (default: the current language).
+
+    Lessons key their results by method (``"Reptile"``, ``"Joint training"``, ``"Random start"``);
+    tables print ``method_name(name)`` and plots show ``plots.method_label(name)``, the same name.
+    """
+    return tr(METHOD_KEYS[name], lang) if name in METHOD_KEYS else name
+
+
+def display_width(text: str) -> int:
+    """How many columns ``text`` takes in a terminal or a notebook's output: a CJK (East Asian wide
+    or full-width) character takes two, a combining mark (the tilde of θ̃) none, the rest one."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text
+    )
+
+
+def pad(text: object, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` columns of display width, for tables that line up in
+    every language: ``f"{pad(name, 15, '>')}"`` where ``f"{name:>15}"`` would count 联合训练 as 4 columns
+    though it takes 8. ``align`` is ``"<"`` (left), ``">"`` (right) or ``"^"`` (centre), as in a format spec.
+    Longer text is returned whole."""
+    text = str(text)
+    check_choice("align", align, ("<", ">", "^"))
+    gap = max(0, width - display_width(text))
+    left = {"<": 0, ">": gap, "^": gap // 2}[align]
+    return " " * left + text + " " * (gap - left)

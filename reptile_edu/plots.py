@@ -15,7 +15,7 @@ from torch import nn
 
 from .episodes import Episodes
 from .evaluation import Evaluation
-from .i18n import plot_text
+from .i18n import method_name, plot_language, plot_text
 from .inner import adapt
 from .methods import History
 from .models import batched_call
@@ -23,7 +23,7 @@ from .sine import SineTasks
 
 COLORS = {"true": "#222222", "support": "#d62728", "before": "#7f7f7f", "after": "#1f77b4"}
 METHOD_COLORS = {
-    "SGD": "#7f7f7f",
+    "Random start": "#7f7f7f",
     "Joint training": "#8c564b",
     "MAML": "#d62728",
     "FOMAML": "#ff7f0e",
@@ -32,9 +32,8 @@ METHOD_COLORS = {
 
 
 def method_label(name: str) -> str:
-    """A method's name as a plot shows it: Reptile, MAML, FOMAML stay; the others are translated."""
-    keys = {"Joint training": "joint", "SGD": "scratch"}
-    return plot_text(keys[name]) if name in keys else name
+    """A method's name as a plot shows it: ``i18n.method_name`` in the plot language."""
+    return method_name(name, plot_language())
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.6)) -> Axes:

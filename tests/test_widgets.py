@@ -113,8 +113,9 @@ def test_language_comes_from_the_notebook_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("REPTILE_EDU_LANG", raising=False)
     assert i18n.set_language(notebook_dir=tmp_path / "notebooks" / "tr") == "tr"
     assert i18n.set_language(notebook_dir=tmp_path / "elsewhere") == "en"
-    monkeypatch.setenv("REPTILE_EDU_LANG", "zh")
-    assert i18n.set_language(notebook_dir=tmp_path / "notebooks" / "tr") == "zh"
+    monkeypatch.setenv("REPTILE_EDU_LANG", "zh")  # after the folder (tests/test_notebook_language.py)
+    assert i18n.set_language(notebook_dir=tmp_path / "notebooks" / "tr") == "tr"
+    assert i18n.set_language(notebook_dir=tmp_path / "elsewhere") == "zh"
     with pytest.raises(ValueError, match="lang must be one of 'en', 'tr', 'zh'; got 'de'"):
         i18n.set_language("de")
 
