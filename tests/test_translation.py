@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import code_text  # noqa: E402
+
 import notebooks as nbtools  # noqa: E402
 
 EN = sorted((ROOT / "notebooks" / "en").glob("*.ipynb"))
@@ -140,7 +141,9 @@ def test_sync_fails_listing_untranslated_and_fuzzy_texts_then_builds_the_cells(t
     with po.open("wb") as f:
         write_po(f, catalog)
     changed, missing = nbtools.sync(("tr",), notebooks=tmp_path)
-    assert missing == ["tr: placeholders differ; missing {x:.1f}; added {x:.2f}: 'x is {x:.1f}' (en/99_test.ipynb cell 1)"]
+    assert missing == [
+        "tr: placeholders differ; missing {x:.1f}; added {x:.2f}: 'x is {x:.1f}' (en/99_test.ipynb cell 1)"
+    ]
 
     catalog.get("x is {x:.1f}").string = "x değeri {x:.1f}"
     with po.open("wb") as f:
@@ -160,3 +163,30 @@ def test_sync_fails_listing_untranslated_and_fuzzy_texts_then_builds_the_cells(t
     monkeypatch.setattr(nbtools, "NOTEBOOKS", tmp_path)
     assert nbtools.main(["sync"]) == 1
     assert "3 texts need a translator" in capsys.readouterr().out  # tr: fuzzy; zh: both new
+
+
+def test_pad_aligns_by_display_width():
+    from reptile_edu import i18n
+
+    assert i18n.display_width("联合训练") == 8 and i18n.display_width("θ̃ ok") == 4  # the tilde takes no column
+    assert i18n.pad("联合训练", 10) == "联合训练  " and i18n.pad("MAML", 10, ">") == "      MAML"
+    assert i18n.pad("ab", 5, "^") == " ab  " and i18n.pad("too long", 3) == "too long"
+    rows = [f"{i18n.pad(name, 12, '>')}|" for name in ("联合训练", "ortak eğitim", "MAML")]
+    assert len({i18n.display_width(row) for row in rows}) == 1  # one column for the bars
+    with pytest.raises(ValueError, match="align must be one of"):
+        i18n.pad("x", 3, "right")
+
+
+def test_method_names_are_the_ones_the_plots_show():
+    from reptile_edu import i18n, plots
+
+    try:
+        names = {"en": ("joint training", "random start"), "tr": ("ortak eğitim", "rastgele başlangıç"),
+                 "zh": ("联合训练", "随机初始化")}
+        for lang, (joint, start) in names.items():
+            i18n.set_language(lang)
+            assert (i18n.method_name("Joint training"), i18n.method_name("Random start")) == (joint, start)
+            assert i18n.method_name("Reptile") == "Reptile"
+            assert plots.method_label("Random start") == i18n.method_name("Random start", i18n.plot_language())
+    finally:
+        i18n.set_language("en")
