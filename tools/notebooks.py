@@ -107,8 +107,8 @@ def _header(catalog: Catalog, old: Catalog | None) -> Catalog:
     stamp = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
     catalog.creation_date = old.creation_date if old is not None else stamp
     catalog.revision_date = old.revision_date if old is not None else stamp
-    if old is not None:
-        catalog.last_translator, catalog.language_team = old.last_translator, old.language_team
+    catalog.version, catalog.msgid_bugs_address = "notebooks", "the project's issue tracker"
+    catalog.last_translator = catalog.language_team = "reptile-edu translators"
     return catalog
 
 
@@ -143,7 +143,7 @@ def make_template(texts: dict[str, dict], locale: Path = LOCALE) -> Catalog:
     )
     for msgid, entry in texts.items():
         template.add(msgid, locations=entry["where"], auto_comments=[NOTES[entry["kind"]]])
-    _write_catalog(template, path)
+    template.changed = _write_catalog(template, path)
     return template
 
 
@@ -160,7 +160,7 @@ def update_catalog(lang: str, template: Catalog, locale: Path = LOCALE) -> Catal
         "# Translate each msgstr; keep {…} fields of f-strings exactly; remove the 'fuzzy' flag once checked.\n"
         "# Terms: docs/glossary.md. `make sync` builds the notebooks' code cells from this file."
     )
-    _write_catalog(catalog, path)
+    catalog.changed = _write_catalog(catalog, path)
     return catalog
 
 
@@ -195,7 +195,7 @@ def sync(langs: tuple[str, ...] = ("tr", "zh"), notebooks: Path | None = None) -
     locale = notebooks / "locale"
     texts = english_texts(notebooks)
     template = make_template(texts, locale)
-    changed, problems = [], []
+    changed, problems = ([f"locale/{DOMAIN}.pot: updated"] if template.changed else []), []
     for path in sorted((notebooks / "en").glob("*.ipynb")):
         en = read(path)
         if _set_language(en, "en"):
@@ -203,6 +203,8 @@ def sync(langs: tuple[str, ...] = ("tr", "zh"), notebooks: Path | None = None) -
             changed.append(f"{path.relative_to(notebooks)}: its language recorded in its metadata")
     for lang in langs:
         catalog = update_catalog(lang, template, locale)
+        if catalog.changed:
+            changed.append(f"{catalog_path(lang, locale).relative_to(notebooks)}: updated")
         usable, missing = catalog_problems(lang, catalog, texts)
         problems += missing
         for en_path in sorted((notebooks / "en").glob("*.ipynb")):
