@@ -190,3 +190,9 @@ def test_method_names_are_the_ones_the_plots_show():
             assert plots.method_label("Random start") == i18n.method_name("Random start", i18n.plot_language())
     finally:
         i18n.set_language("en")
+
+
+def test_a_percent_sign_in_text_is_not_a_placeholder_but_a_conversion_is():
+    assert code_text.placeholder_problem("string", "(± 95 % interval)", "(± %95 aralık)") is None
+    assert code_text.placeholder_problem("string", "%d tasks done", "%s görev bitti") is not None
+    assert code_text.placeholder_problem("string", "{} tasks", "{:.1f} görev") is not None

@@ -230,7 +230,7 @@ def _spec(node: ast.expr | None) -> str:
 
 def fields(text: str) -> Counter:
     """The ``str.format`` fields and ``%`` conversions of a plain string, counted."""
-    found: Counter = Counter(re.findall(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[sdifgeExXr]", text))
+    found: Counter = Counter(re.findall(r"%(?:\([^)]*\))?[-#0+]*\d*(?:\.\d+)?[sdifgeExXr]", text))
     try:
         found.update((name, conv, spec) for _, name, spec, conv in string.Formatter().parse(text) if name is not None)
     except ValueError:
