@@ -1,17 +1,22 @@
 """Each checker accepts the right answer and names the usual mistakes."""
 
 import math
+import re
 
 import torch
 from torch.func import functional_call
 
 from reptile_edu import MLP, SineFamily, i18n
 from reptile_edu.exercises import (
+    MESSAGES,
     check_average_sine,
+    check_episodes_needed,
     check_eta,
     check_k1_learning_rate,
     check_maml_gradient,
     check_reptile_update,
+    check_sine_values,
+    episodes_needed,
 )
 
 
@@ -84,3 +89,48 @@ def test_average_sine_rejects_non_numbers():
     for bad in (None, "0", float("nan")):
         assert "Give a number" in check_average_sine(bad, preset="reptile", x=1.0).reason
         assert "Give a number" in check_average_sine(bad, preset="maml", x=1.0).reason
+
+
+def test_sine_values_by_broadcasting():
+    i18n.set_language("en")
+    right = lambda a, f, x: a.view(-1, 1, 1) * torch.sin(x - f.view(-1, 1, 1))  # noqa: E731
+    assert check_sine_values(right)
+    assert check_sine_values(lambda a, f, x: a[:, None, None] * torch.sin(x - f[:, None, None]))
+    cases = {
+        "two trailing dimensions": lambda a, f, x: a * torch.sin(x - f),
+        "shifted the wrong way": lambda a, f, x: a.view(-1, 1, 1) * torch.sin(x + f.view(-1, 1, 1)),
+        "amplitude 1": lambda a, f, x: torch.sin(x - f.view(-1, 1, 1)),
+        "first task's A and φ": lambda a, f, x: a[0] * torch.sin(x - f[0]),
+        "Expected a tensor": lambda a, f, x: [0.0],
+        "off by": lambda a, f, x: 2 * right(a, f, x),
+    }
+    for expected, fn in cases.items():
+        result = check_sine_values(fn)
+        assert not result and expected in result.reason, (expected, result.reason)
+
+
+def test_episodes_needed_inverts_the_interval():
+    i18n.set_language("en")
+    s, h = 0.3, 0.01  # (1.96 · 0.3 / 0.01)² = 3457.4…
+    assert episodes_needed(s, h) == 3458
+    assert 1.96 * s / 3458**0.5 <= h < 1.96 * s / 3457**0.5
+    assert check_episodes_needed(3458, std=s, half_width=h)
+    assert check_episodes_needed(3458.0, std=s, half_width=h)
+    cases = {
+        3457: "more episodes are needed",
+        59: "with the square",
+        900: "one standard error",
+        5000: "fewer episodes suffice",
+        None: "whole number",
+        12.5: "whole number",
+    }
+    for answer, expected in cases.items():
+        result = check_episodes_needed(answer, std=s, half_width=h)
+        assert not result and expected in result.reason, (answer, result.reason)
+
+
+def test_every_checker_message_has_three_languages():
+    for key, texts in MESSAGES.items():
+        assert len(texts) == 3 and all(t.strip() for t in texts), key
+        assert re.search(r"[\u4e00-\u9fff]", texts[2]), f"{key}: the Chinese text looks untranslated"
+        assert texts[1] != texts[0], f"{key}: the Turkish text is the English one"

@@ -1,11 +1,19 @@
-"""Lessons 03 and 05: checkers accept right answers and name the usual slips; the reference is the true expansion."""
+"""Lessons 03 and 05: checkers accept right answers and name the usual slips; the references are the true
+expansion, two real gradient steps and autograd."""
 
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
 
 from reptile_edu import MLP, SineFamily, adapt, i18n
-from reptile_edu.exercises import _reptile_taylor, check_maml_gradient, check_reptile_taylor
+from reptile_edu.exercises import (
+    _reptile_taylor,
+    check_maml_chain_rule,
+    check_maml_gradient,
+    check_reptile_taylor,
+    check_two_steps_quadratic,
+    two_sgd_steps,
+)
 
 
 def _right(grads, hvp, eta):
@@ -102,3 +110,57 @@ def test_maml_checker_accepts_the_chain_rule_with_a_hessian_vector_product():
     assert check_maml_gradient(chain_rule)
     stub = check_maml_gradient(lambda m, *a: {n: torch.zeros_like(p) for n, p in m.named_parameters()})
     assert not stub and "off by" in stub.reason
+
+
+def test_two_steps_on_a_quadratic_reference_is_two_real_gradient_steps():
+    """``two_sgd_steps`` (the checker's reference) against autograd on the two quadratic losses."""
+    from reptile_edu.exercises.taylor import _quadratic_problem
+
+    theta, c1, c2, h1, h2 = _quadratic_problem()
+    eta = 0.3
+    point = theta.clone().requires_grad_(True)
+    for c, h in ((c1, h1), (c2, h2)):
+        loss = 0.5 * (point - c) @ h @ (point - c)
+        (grad,) = torch.autograd.grad(loss, point)
+        point = (point - eta * grad).detach().requires_grad_(True)
+    assert torch.allclose(two_sgd_steps(theta, c1, c2, h1, h2, eta), theta - point.detach(), atol=1e-12)
+
+
+def test_two_steps_checker_accepts_the_exact_expansion_and_names_the_slips():
+    i18n.set_language("en")
+    assert check_two_steps_quadratic(lambda g1, g2, h1, h2, eta: eta * (g1 + g2) - eta**2 * h2 @ g1)
+    first = lambda g1, g2, eta: eta * (g1 + g2)  # noqa: E731
+    cases = {
+        "first-order part": lambda g1, g2, h1, h2, eta: first(g1, g2, eta),
+        "swapped": lambda g1, g2, h1, h2, eta: first(g1, g2, eta) - eta**2 * h1 @ g2,
+        "wrong sign": lambda g1, g2, h1, h2, eta: first(g1, g2, eta) + eta**2 * h2 @ g1,
+        "η twice": lambda g1, g2, h1, h2, eta: first(g1, g2, eta) - eta * h2 @ g1,
+        "average over both orders": lambda g1, g2, h1, h2, eta: first(g1, g2, eta)
+        - 0.5 * eta**2 * (h1 @ g2 + h2 @ g1),
+        "drop H₁g₂": lambda g1, g2, h1, h2, eta: first(g1, g2, eta) - eta**2 * (h1 @ g2 + h2 @ g1),
+        "shape (5, 5)": lambda g1, g2, h1, h2, eta: h1,
+        "off by 1": lambda g1, g2, h1, h2, eta: torch.zeros_like(g1),  # the notebook's stub
+    }
+    for expected, fn in cases.items():
+        result = check_two_steps_quadratic(fn)
+        assert not result and expected in result.reason, (expected, result.reason)
+
+
+def test_maml_chain_rule_checker_agrees_with_autograd_and_names_the_slips():
+    i18n.set_language("en")
+    assert check_maml_chain_rule(lambda g, hvp, eta: g - eta * hvp(g))
+    cases = {
+        "FOMAML's direction": lambda g, hvp, eta: g,
+        "wrong sign": lambda g, hvp, eta: g + eta * hvp(g),
+        "η is missing": lambda g, hvp, eta: g - hvp(g),
+        "Only the Hessian term": lambda g, hvp, eta: -eta * hvp(g),
+        "off by 1": lambda g, hvp, eta: torch.zeros_like(g),
+    }
+    for expected, fn in cases.items():
+        result = check_maml_chain_rule(fn)
+        assert not result and expected in result.reason, (expected, result.reason)
+    i18n.set_language("zh")
+    try:
+        assert "雅可比矩阵" in check_maml_chain_rule(lambda g, hvp, eta: g).reason
+    finally:
+        i18n.set_language("en")
