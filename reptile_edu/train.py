@@ -309,7 +309,8 @@ def _train(
         rate = (step - start) / max(time.perf_counter() - began - elapsed, 1e-9)
         echo(f"done: {step} outer steps ({rate:.1f} per second in this run); θ is in {ckpt.path_in(folder)}")
         if last_eval is not None:
-            echo("held-out tasks: " + ", ".join(f"{name} {value:.4g}" for name, value in last_eval.items()))
+            echo("held-out tasks: " + ", ".join(f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
+                                              for name, value in last_eval.items()))  # fmt: skip
     return TrainResult(model, step, stopped, loss, folder)
 
 
@@ -354,10 +355,21 @@ def _describe(config: TrainConfig, workers: distributed.Workers) -> str:
     )
 
 
-def _evaluation(model: nn.Module, held_out: Episodes, config: TrainConfig) -> dict[str, float]:
-    """Query loss (and accuracy) on the held-out tasks before and after k adaptation steps."""
-    ev = evaluate(model, held_out, k=config.k, eta=config.eta, inner_optimizer=config.inner_optimizer, chunk_size=50)
-    out = {"eval_loss_before": ev.loss[0], "eval_loss": ev.final}
+def _evaluation(model: nn.Module, held_out: Episodes, config: TrainConfig) -> dict[str, object]:
+    """Query loss on the held-out tasks before and after k adaptation steps (mean and median over tasks, the
+    number of tasks that diverged while adapting) and the accuracy; if most of them diverge, what went wrong."""
+    try:
+        ev = evaluate(
+            model, held_out, k=config.k, eta=config.eta, inner_optimizer=config.inner_optimizer, chunk_size=50
+        )
+    except DivergenceError as err:  # the evaluation's adaptation diverged: say so, training goes on
+        return {"eval_error": str(err)}
+    out: dict[str, object] = {
+        "eval_loss_before": ev.loss[0],
+        "eval_loss": ev.final,
+        "eval_loss_median": ev.median[-1],
+        "eval_diverged_tasks": ev.diverged,
+    }
     if ev.accuracy is not None:
         out["eval_accuracy"] = ev.accuracy[-1]
     return out

@@ -215,3 +215,14 @@ def test_a_killed_command_resumes_from_its_checkpoint(tmp_path):
     whole = _quiet(make_config({**fields, "checkpoint_dir": str(tmp_path / "whole"), "tensorboard": False}))
     for name, value in whole.model.named_parameters():
         assert torch.equal(theta[name], value.detach()), name
+
+
+def test_a_diverging_evaluation_is_logged_and_training_goes_on(tmp_path, monkeypatch):
+    def diverges(*args, **kwargs):
+        raise DivergenceError("Adaptation", 3, float("nan"), "the inner learning rate η (eta=0.02)", unit="inner step")
+
+    monkeypatch.setattr(train_module, "evaluate", diverges)
+    result = _quiet(_config(tmp_path, steps=6, eval_every=3))
+    assert result.step == 6
+    errors = [r for r in _records(tmp_path) if "eval_error" in r]
+    assert [r["step"] for r in errors] == [3, 6] and "diverged at inner step 3" in errors[0]["eval_error"]
