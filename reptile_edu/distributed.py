@@ -11,8 +11,10 @@ One outer step of Reptile on n tasks splits cleanly over W processes (ranks):
 
 Because the tasks are drawn before they are split, a run on W processes sees exactly the tasks of a
 one-process run with the same seed, and reaches the same θ up to floating-point rounding (a test
-checks it with 2 gloo processes). Drawing the whole meta-batch on every rank costs a few random
-numbers per task, little next to k inner steps.
+checks it with 2 gloo processes). With Adam as the outer optimizer that rounding is amplified where a
+gradient is about 0 (Adam divides by √v̂), so there θ agrees only to about ε per step in float32.
+Drawing the whole meta-batch on every rank costs a few random numbers per task, little next to k
+inner steps.
 
 The process group is the one ``torchrun`` sets up (environment variables ``RANK``, ``WORLD_SIZE``,
 ``LOCAL_RANK``, ``MASTER_ADDR``, ``MASTER_PORT``): the gloo backend on CPUs, NCCL on CUDA GPUs,

@@ -47,6 +47,7 @@ from .methods import DivergenceError
 from .models import MLP, ConvNet
 from .runtime import seed_everything
 from .sampler import EpisodeSampler
+from .schedules import as_schedule
 from .sine import SineFamily
 from .train_config import FIELD_NAMES, HELP, ConfigError, TrainConfig, differences, make_config, read_config_file
 
@@ -110,11 +111,6 @@ def build_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimi
     if config.outer_optimizer == "adam":
         return torch.optim.Adam(params, lr=config.epsilon)
     return torch.optim.SGD(params, lr=config.epsilon)
-
-
-def epsilon_at(config: TrainConfig, step: int) -> float:
-    """ε for outer step ``step`` (0-based): constant, or lowered linearly to 0 with ``anneal``."""
-    return config.epsilon * (1 - step / config.steps) if config.anneal else config.epsilon
 
 
 # ---------------------------------------------------------------------------
@@ -251,6 +247,7 @@ def _train(
     model = build_model(config).to(workers.device)
     optimizer = build_optimizer(config, model)
     inner = InnerLoop(config.k, config.eta, config.batch_size, config.inner_optimizer)
+    schedule = as_schedule(config.epsilon, anneal=config.anneal)  # ε, or ε lowered linearly to 0
     saved = None if restart else ckpt.load(folder)
     start, elapsed = _resume(saved, config, model, optimizer, generator) if saved else (0, 0.0)
 
@@ -272,7 +269,7 @@ def _train(
                 result = distributed.reptile_delta(model, episodes, workers, inner, stop=requested())
                 if not result.finite:
                     raise DivergenceError("Reptile", s + 1, result.loss, hint)
-                epsilon = epsilon_at(config, s)
+                epsilon = schedule(s, config.steps)
                 distributed.outer_step(model, optimizer, result.mean_delta, epsilon)
                 step, loss = s + 1, result.loss
                 if result.stop:

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ._checks import check_choice, check_int, check_positive
+from .inner import INNER_OPTIMIZERS
+from .methods import OUTER_OPTIMIZERS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +25,6 @@ else:  # pragma: no cover
 
 FAMILIES = ("sine", "characters")
 MODELS = ("mlp-maml", "mlp-reptile", "convnet")
-OPTIMIZERS = ("sgd", "adam")
 SINE_PRESETS = ("maml", "reptile")
 
 
@@ -278,8 +279,8 @@ def _check_field(name: str, value: object, run: Mapping[str, object]) -> object:
         "anneal": lambda v: _check_bool(label, v),
         "meta_batch": lambda v: check_int(label, v),
         "batch_size": lambda v: _check_batch_size(label, v, run["shots"], run["ways"]),
-        "inner_optimizer": lambda v: check_choice(label, v, OPTIMIZERS),
-        "outer_optimizer": lambda v: check_choice(label, v, OPTIMIZERS),
+        "inner_optimizer": lambda v: check_choice(label, v, INNER_OPTIMIZERS),
+        "outer_optimizer": lambda v: check_choice(label, v, OUTER_OPTIMIZERS),
         "steps": lambda v: check_int(label, v),
         "device": _check_device,
         "seed": lambda v: check_int(label, v, low=0, high=2**63 - 1),
