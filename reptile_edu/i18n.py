@@ -47,6 +47,13 @@ _state = {"lang": "en"}
 
 # key → (English, Türkçe, 中文). Symbols (k, η, ε, θ, θ̃, n) are the same in every language.
 STRINGS: dict[str, tuple[str, str, str]] = {
+    # the set-up cell's budget line
+    "budget_smoke": (
+        "smoke (quick check; {env}=smoke)",
+        "smoke (hızlı deneme; {env}=smoke)",
+        "smoke（快速检查；{env}=smoke）",
+    ),
+    "budget_full": ("full", "full (tam çalıştırma)", "full（完整运行）"),
     # widgets
     "k": ("k inner steps", "k iç adım sayısı", "k 内循环步数"),
     "eta": ("η inner learning rate", "η iç öğrenme oranı", "η 内循环学习率"),

@@ -76,9 +76,9 @@ class Budget:
         return smoke if self.smoke else full
 
     def __str__(self) -> str:
-        if self.smoke:
-            return f"smoke (quick check; {BUDGET_ENV}=smoke)"
-        return "full"
+        from .i18n import tr  # the learner's language; i18n imports nothing from here
+
+        return tr("budget_smoke", env=BUDGET_ENV) if self.smoke else tr("budget_full")
 
 
 def budget(name: str | None = None) -> Budget:

@@ -326,9 +326,11 @@ def test_lesson_04_playground_in_jupyterlab(lang: str, lab: Lab, browser, shots_
         )
         page.screenshot(path=shots / "1-notebook-ran.png")
 
-        # The set-up cell found the notebook's language from its folder, as the kernel runs in that folder.
+        # The set-up cell found the notebook's language (its metadata, else its folder) and says so last,
+        # in the notebook's own words ("language: en", "dil: tr", "语言：zh").
         setup_output = page.locator(".jp-CodeCell").first.locator(".jp-OutputArea-output").inner_text()
-        assert f"language: {lang}" in setup_output, f"{lang}: the set-up cell printed {setup_output!r}"
+        said_language = re.search(rf"[:：]\s*{lang}$", setup_output.rstrip())
+        assert said_language, f"{lang}: the set-up cell printed {setup_output!r}"
 
         # No cell shows an error.
         outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
