@@ -17,15 +17,12 @@ from .meta import joint_loss, maml_meta_gradient, reptile_outer_step, reptile_st
 from .methods import METHODS, DivergenceError, History, fomaml, joint, maml, reptile
 from .models import MLP, ConvNet, batched_call, expand_params, parameters_of
 from .omniglot import OmniglotError, download_omniglot, load_lake_runs, load_omniglot
-from .runtime import Budget, budget, pick_device, seed_everything
-from .sampler import EpisodeSampler
-from .sine import SINE_PRESETS, SineFamily, SineTasks
-
-# isort: split
-# The few-shot baselines import the public names above from the package itself, so they come last.
 from .pretrain import AllClassBatches, pretrain, with_new_head
 from .protonet import embedding_net, evaluate_protonet, protonet, protonet_loss
 from .recipes import PAPER_OMNIGLOT, InnerRecipe
+from .runtime import Budget, budget, pick_device, seed_everything
+from .sampler import EpisodeSampler
+from .sine import SINE_PRESETS, SineFamily, SineTasks
 
 __version__ = "0.1.0"
 

@@ -20,9 +20,11 @@ from collections.abc import Callable
 
 import torch
 
-# The public API (``reptile_edu/__init__.py`` imports the training loop before this module).
-from . import CharacterSet, ConvNet, Episodes, History, joint
 from ._checks import check_choice, check_int
+from .characters import CharacterSet
+from .episodes import Episodes
+from .methods import History, joint
+from .models import ConvNet
 
 #: How a new output layer starts: all zeros (every class equally likely before fine-tuning) or random.
 HEAD_INITS = ("zero", "random")

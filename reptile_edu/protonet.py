@@ -21,26 +21,15 @@ image at a time (``transductive=False``).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-# The public API (``reptile_edu/__init__.py`` imports these before this module).
-from . import (
-    ConvNet,
-    DivergenceError,
-    Episodes,
-    Evaluation,
-    History,
-    batched_call,
-    expand_params,
-    parameters_of,
-    task_losses,
-)
 from ._checks import check_int, check_positive
+from .episodes import Episodes, TaskSource, check_source
+from .evaluation import Evaluation
+from .losses import task_losses
+from .methods import Callback, History, _commit, _optimizer_step, _run
+from .models import ConvNet, batched_call, expand_params, parameters_of
 
 NAME = "Prototypical Networks"
 
@@ -102,63 +91,43 @@ def protonet_loss(model: ConvNet, episodes: Episodes) -> torch.Tensor:
 
 def protonet(
     model: ConvNet,
-    source: object,
+    source: TaskSource,
     *,
     steps: int,
     lr: float = 1e-3,
     meta_batch: int = 1,
     generator: torch.Generator | None = None,
     progress: bool = True,
-    callback: Callable[[int, float], bool | None] | None = None,
+    callback: Callback | None = None,
 ) -> History:
     """Meta-train a Prototypical Network: ``steps`` Adam steps (learning rate ``lr``) on ``protonet_loss``.
 
     ``source`` hands out episodes like the other methods' (``EpisodeSampler``), ``meta_batch``
-    of them per step. ``model`` is f_φ (``embedding_net()``), trained in place. Returns a
-    ``History`` of the training loss; a NaN or infinite loss raises ``DivergenceError`` and
-    leaves the model as it was before that step. Ctrl-C stops after the current step.
+    of them per step. ``model`` is f_φ (``embedding_net()``), trained in place by the loop every
+    method shares: a NaN or infinite loss raises ``DivergenceError`` and leaves the model as it
+    was before that step; Ctrl-C stops after the current step.
     """
-    if not callable(getattr(source, "episodes", None)):
-        raise TypeError(f"source must hand out episodes (e.g. EpisodeSampler); got {type(source).__name__}.")
+    source = check_source(source)
     steps = check_int("steps", steps)
     lr = check_positive("lr", lr)
     meta_batch = check_int("n (meta_batch)", meta_batch)
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=lr)
-    device = params[0].device
-    history = History(NAME)
-    start = time.perf_counter()
-    bar = tqdm(range(steps), desc=NAME, disable=not progress, leave=False)
-    try:
-        for s in bar:
-            episodes = source.episodes(meta_batch, generator, device)  # type: ignore[attr-defined]
-            with torch.enable_grad():
-                loss = protonet_loss(model, episodes)
-                grads = torch.autograd.grad(loss, params)
-            if not (torch.isfinite(loss) and all(bool(torch.isfinite(g).all()) for g in grads)):
-                raise DivergenceError(NAME, s + 1, float(loss.detach()), f"the learning rate (lr={lr:g})")
-            for p, g in zip(params, grads):
-                p.grad = g
-            optimizer.step()
-            value = float(loss.detach())
-            history.step.append(s + 1)
-            history.loss.append(value)
-            history.time.append(time.perf_counter() - start)
-            if progress and s % 50 == 0:
-                bar.set_postfix(loss=f"{value:.4g}", refresh=False)
-            if callback is not None and callback(s + 1, value) is False:
-                history.stopped = "callback"
-                break
-    except KeyboardInterrupt:
-        history.stopped = "interrupted"
-    finally:
-        bar.close()
-    return history
+    hint = f"the learning rate (lr={lr:g})"
+
+    def one_step(s: int, episodes: Episodes) -> torch.Tensor:
+        with torch.enable_grad():
+            loss = protonet_loss(model, episodes)
+            grads = list(torch.autograd.grad(loss, params))
+        _commit(NAME, s + 1, loss.detach(), grads, hint, lambda: _optimizer_step(optimizer, params, grads))
+        return loss.detach()
+
+    return _run(NAME, model, source, steps, meta_batch, generator, progress, callback, one_step)
 
 
 def evaluate_protonet(
     model: ConvNet,
-    source: object,
+    source: TaskSource | Episodes,
     *,
     num_tasks: int = 100,
     generator: torch.Generator | None = None,
@@ -175,10 +144,8 @@ def evaluate_protonet(
     device = next(model.parameters()).device
     if isinstance(source, Episodes):
         episodes = source.to(device)
-    elif callable(getattr(source, "episodes", None)):
-        episodes = source.episodes(check_int("num_tasks", num_tasks), generator, device)  # type: ignore[attr-defined]
     else:
-        raise TypeError(f"source must be Episodes or hand out episodes; got {type(source).__name__}.")
+        episodes = check_source(source).episodes(check_int("num_tasks", num_tasks), generator, device)
     size = episodes.num_tasks if chunk_size is None else check_int("chunk_size", chunk_size)
     losses, accs = [], []
     with torch.no_grad():

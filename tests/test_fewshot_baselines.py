@@ -12,6 +12,7 @@ from reptile_edu import (
     DivergenceError,
     Episodes,
     EpisodeSampler,
+    InnerLoop,
     InnerRecipe,
     embedding_net,
     evaluate,
@@ -120,7 +121,7 @@ def test_protonet_loss_is_the_query_cross_entropy_of_minus_the_distances():
     ep = _image_episodes()
     logits = protonet_logits(model, ep)
     expected = torch.nn.functional.cross_entropy(logits.flatten(0, 1), ep.y_query.flatten())
-    assert float(protonet_loss(model, ep).detach()) == pytest.approx(float(expected), rel=1e-5)
+    assert float(protonet_loss(model, ep).detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
 
 
 # ---------------------------------------------------------------------------
@@ -205,18 +206,20 @@ def test_pre_training_needs_one_output_per_class():
 def test_the_papers_recipe_is_adam_with_beta1_zero_and_fifty_evaluation_steps():
     assert PAPER_OMNIGLOT.training() == {"k": 5, "eta": 1e-3, "batch_size": 10, "inner_optimizer": "adam"}
     assert PAPER_OMNIGLOT.evaluation() == {"k": 50, "eta": 1e-3, "batch_size": 5, "inner_optimizer": "adam"}
-    assert PAPER_OMNIGLOT.with_changes(eval_eta=3e-3).evaluation()["eta"] == 3e-3
-    with pytest.raises(ValueError, match="optimizer"):
-        InnerRecipe("bad", "rmsprop", 1e-3, k=5, batch_size=None, eval_k=5, eval_batch_size=None)
+    changed = PAPER_OMNIGLOT.with_test(eta=3e-3)
+    assert changed.evaluation()["eta"] == 3e-3 and changed.training() == PAPER_OMNIGLOT.training()
+    assert PAPER_OMNIGLOT.with_train(batch_size=20).training()["batch_size"] == 20
+    with pytest.raises(ValueError, match="inner_optimizer"):
+        PAPER_OMNIGLOT.with_test(optimizer="rmsprop")
     with pytest.raises(ValueError, match="eta"):
-        InnerRecipe("bad", "adam", 0.0, k=5, batch_size=None, eval_k=5, eval_batch_size=None)
+        InnerRecipe("bad", InnerLoop(5, 0.0), InnerLoop(5, 0.1))
 
 
 def test_every_method_takes_the_recipe_as_keywords():
     torch.manual_seed(0)
     images = torch.randint(0, 256, (8, 12, 28, 28), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     train = EpisodeSampler(images, ways=5, shots=2, queries=1)
-    recipe = PAPER_OMNIGLOT.with_changes(eval_k=3)
+    recipe = PAPER_OMNIGLOT.with_test(k=3)
     model = ConvNet(5, channels=4)
     reptile(model, train, steps=1, epsilon=1.0, meta_batch=2, progress=False, **recipe.training())
     test = EpisodeSampler(images, ways=5, shots=1, queries=1).episodes(2, torch.Generator().manual_seed(1))
