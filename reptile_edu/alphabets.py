@@ -13,11 +13,14 @@ is downloaded by default, so the package makes its own:
   two classes are copies of each other, within or across alphabets; each alphabet keeps at
   most 55 characters (Omniglot's largest alphabet has 55).
 * **Instances ("hands").** Each of the ``instances`` examples of a character is drawn in a
-  font face picked at random among those that have the character (sans, serif, mono, bold,
-  oblique, italic: different letter shapes), then distorted the way hands differ: a random
-  affine map (rotation, shear, scale per axis, shift), a smooth random elastic displacement
-  that bends the stroke path, and a random stroke thickness (blur, then a random threshold).
-  It is rendered at 56×56 and area-downsampled to 28×28 grayscale, ink = 1, paper = 0.
+  font face picked at random among those that have the character (sans, serif, mono,
+  oblique, italic: different letter shapes), thinned to its centre lines and redrawn with a
+  round pen, then distorted the way hands differ: a random affine map (rotation, shear, scale
+  per axis, shift), a smooth random elastic displacement that bends the stroke path, and a
+  random pen width (about 1.5 to 2.5 pixels at 28×28, as Omniglot's strokes). The drawing is
+  then fitted into the frame (shrunk or moved only as far as needed), so no stroke is cut off
+  at the border and 2 pixels stay free on every side. It is drawn at 56×56 and
+  area-downsampled to 28×28 grayscale, ink = 1, paper = 0 (see ``reptile_edu.glyphs``).
 * **Difficulty.** The distortion strength is set so that a nearest-neighbour classifier on
   raw pixels scores about 0.42 on 5-way 1-shot episodes, as it does on real Omniglot (a
   test checks that it lies between 0.30 and 0.55).
@@ -66,11 +69,12 @@ from .glyphs import (
     downsample,
     draw_distortions,
     fonts_dir,
+    pen_strokes,
     render,
 )
 
 #: Bump when generation changes, so old caches are not reused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_PER_ALPHABET = 55
 
 #: The alphabets: a name and the Unicode ranges (inclusive) their characters come from.
@@ -206,10 +210,11 @@ def generate_alphabets(
         img = render(fonts_dir() / faces[f], chars[ci])
         if img is None:  # a face with an empty glyph for this character: use the regular face
             img = render(fonts_dir() / faces[0], chars[ci])
-        bank.append(as_array(img, blur=distortion.blur))
+        bank.append(as_array(img))
     randoms = {key: torch.cat([d[key] for d in draws]) for key in draws[0]} if draws else {}
     if c:
-        images = distort(torch.from_numpy(np.stack(bank))[which], randoms, distortion)
+        strokes = pen_strokes(torch.from_numpy(np.stack(bank)), distortion.pen)
+        images = distort(strokes[which], randoms, distortion)
     else:
         images = torch.zeros(0, IMAGE_SIZE, IMAGE_SIZE, dtype=torch.uint8)
     names = tuple(
