@@ -27,7 +27,8 @@ do not shrink it: Reptile (one model meta-trained on 5-way tasks for the two 5-w
 
 * *Reptile* (Nichol et al. 2018) with the paper's Omniglot inner loop (``PAPER_OMNIGLOT``: Adam
   with β1 = 0 and η = 0.001, k = 5 steps on minibatches of 10, 10 training shots per class),
-  meta-batch 5, ε annealed linearly from 1 to 0 over the budget; 20-way: minibatches of 20.
+  meta-batch 5, ε annealed linearly from 1 to 0 over the budget; 20-way: minibatches of 20 (and of
+  10 in evaluation).
   Meta-trained at the N-way it is tested on.
 * *Random start* (training from scratch): the same ``ConvNet`` from a fresh random initialisation,
   fine-tuned on each support set.
@@ -118,7 +119,8 @@ PROTONET_SETTINGS = {"ways": 20, "shots": 1, "queries": 5, "lr": 1e-3, "meta_bat
 
 
 def recipe_for(ways: int) -> InnerRecipe:
-    """The paper's inner loop, with 20-way minibatches for 20-way tasks (as the paper's 20-way runs)."""
+    """The paper's inner loop; for 20-way tasks minibatches of 20 in training (each class once per step on
+    average) and 10 in evaluation (half the support set)."""
     if ways >= 20:
         return PAPER_OMNIGLOT.with_train(batch_size=20).with_test(batch_size=10)
     return PAPER_OMNIGLOT
