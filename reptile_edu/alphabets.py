@@ -72,6 +72,7 @@ from .glyphs import (
     pen_strokes,
     render,
 )
+from .messages import message
 
 #: Bump when generation changes, so old caches are not reused.
 FORMAT_VERSION = 2
@@ -258,21 +259,21 @@ def _load(folder: Path, seed: int, instances: int) -> CharacterSet:
         shape = tuple(meta["shape"])
         ok = meta["format"] == FORMAT_VERSION and meta["seed"] == seed and shape[1] == instances
     except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"{meta_path}: unreadable ({err})") from err
+        raise ValueError(message("file_unreadable", path=meta_path, error=err)) from err
     if not ok:
-        raise ValueError(f"{meta_path}: made for other settings")
+        raise ValueError(message("cache_other_settings", path=meta_path))
     try:
         digest = file_digest(images_path)
     except OSError as err:
-        raise ValueError(f"{images_path}: unreadable ({err})") from err
+        raise ValueError(message("file_unreadable", path=images_path, error=err)) from err
     if digest != meta["sha256"]:
-        raise ValueError(f"{images_path}: checksum does not match {meta_path}")
+        raise ValueError(message("checksum_mismatch", path=images_path, meta=meta_path))
     try:
         images = torch.from_numpy(np.load(images_path, allow_pickle=False))
     except (OSError, ValueError) as err:
-        raise ValueError(f"{images_path}: unreadable ({err})") from err
+        raise ValueError(message("file_unreadable", path=images_path, error=err)) from err
     if tuple(images.shape) != shape or images.dtype != torch.uint8:
-        raise ValueError(f"{images_path}: shape {tuple(images.shape)} is not the recorded {shape}")
+        raise ValueError(message("shape_mismatch", path=images_path, shape=tuple(images.shape), recorded=shape))
     return CharacterSet(
         images=images,
         alphabet_of=torch.tensor(meta["alphabet_of"], dtype=torch.long),
@@ -325,12 +326,12 @@ def builtin_alphabets(
         try:
             chars = _load(folder, seed, instances)
         except ValueError as err:
-            warnings.warn(f"The cached built-in alphabets are corrupt ({err}); rebuilding them.", stacklevel=2)
+            warnings.warn(message("cache_corrupt", error=err), stacklevel=2)
     if chars is None:
         chars = generate_alphabets(seed, instances=instances)
         try:
             _save(chars, folder, seed)
         except OSError as err:
-            warnings.warn(f"Could not write the cache in {folder} ({err}); using the set from memory.", stacklevel=2)
+            warnings.warn(message("cache_unwritable", folder=folder, error=err), stacklevel=2)
     _MEMORY[key] = chars
     return chars.split(split)

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from .messages import message
+
 #: Environment variable that, when set, is the cache directory.
 CACHE_ENV = "REPTILE_EDU_CACHE"
 
@@ -40,10 +42,7 @@ def cache_dir() -> Path:
         forbidden.update(Path(p).resolve() for p in site.getsitepackages())
     for bad in forbidden:
         if path == bad or bad in path.parents:
-            raise ValueError(
-                f"the cache directory {path} lies inside {bad}, where installed packages live; "
-                f"set {CACHE_ENV} to a directory of your own, e.g. ~/.cache/reptile-edu."
-            )
+            raise ValueError(message("cache_in_packages", path=path, packages=bad, env=CACHE_ENV))
     return path
 
 

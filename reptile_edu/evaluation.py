@@ -22,6 +22,7 @@ from .episodes import Episodes, TaskSource, check_source
 from .i18n import tr
 from .inner import InnerLoop
 from .losses import task_losses
+from .messages import message
 from .methods import DivergenceError
 from .models import Params, batched_call, check_model, expand_params, parameters_of
 
@@ -219,9 +220,7 @@ def _raise_if_most_diverged(losses: torch.Tensor, inner: InnerLoop) -> None:
     if bool(most.any()):
         step = int(most.nonzero()[0])
         value = float(losses[step][bad[step]][0])
-        raise DivergenceError(
-            "Adaptation", step, value, f"the inner learning rate η (eta={inner.eta:g})", unit="inner step"
-        )
+        raise DivergenceError("Adaptation", step, value, message("hint_eta", eta=inner.eta), unit="inner step")
 
 
 def _warn_diverged(result: Evaluation, non_finite: int, inner: InnerLoop) -> None:

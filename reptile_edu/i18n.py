@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ._checks import check_choice
+from .messages import message
 from .notebook_file import notebook_language
 
 LANGUAGES = ("en", "tr", "zh")
@@ -58,10 +59,10 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "k": ("k inner steps", "k iç adım sayısı", "k 内循环步数"),
     "eta": ("η inner learning rate", "η iç öğrenme oranı", "η 内循环学习率"),
     "epsilon": ("ε meta step size", "ε meta adım büyüklüğü", "ε 元步长"),
-    "n": ("n tasks per meta-batch", "n meta-yığın başına görev", "n 每个元批次的任务数"),
+    "n": ("n tasks per meta-batch", "n meta-yığındaki görev sayısı", "n 元批次中的任务数"),
     "steps": ("outer steps", "dış adım sayısı", "外循环步数"),
     "ways": ("N classes (N-way)", "N sınıf (N-way)", "N 类（N-way）"),
-    "shots": ("K shots per class", "sınıf başına K örnek", "每类 K 个样本"),
+    "shots": ("K shots per class", "sınıf başına K örnek", "K 每类样本数"),
     "run": ("Run", "Çalıştır", "运行"),
     "stop": ("Stop", "Durdur", "停止"),
     "ready": (
@@ -122,6 +123,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "loss": ("loss", "kayıp", "损失"),
     "mse": ("mean squared error", "ortalama kare hata", "均方误差"),
     "accuracy": ("accuracy", "doğruluk", "准确率"),
+    "accuracy_percent": ("accuracy (%)", "doğruluk (%)", "准确率（%）"),
     "time_s": ("time (s)", "süre (sn)", "时间（秒）"),
     "memory_mib": ("peak memory (MiB)", "en yüksek bellek kullanımı (MiB)", "峰值内存（MiB）"),
     "training_curve": ("Meta-training", "Meta-eğitim", "元训练"),
@@ -433,11 +435,7 @@ def plot_language(lang: str | None = None) -> str:
     lang = lang or _state["lang"]
     if lang == "zh" and cjk_font() is None:
         if not _state.get("warned"):
-            warnings.warn(
-                "No CJK font found for matplotlib, so plot text is in English (it would otherwise show as "
-                "empty boxes). Install one, e.g. `sudo apt install fonts-noto-cjk`, then restart the kernel.",
-                stacklevel=2,
-            )
+            warnings.warn(message("no_cjk_font"), stacklevel=2)
             _state["warned"] = True
         return "en"
     return lang

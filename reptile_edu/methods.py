@@ -27,6 +27,7 @@ from ._checks import check_choice, check_epsilon, check_int, check_positive
 from .episodes import Episodes, TaskSource, check_source
 from .inner import InnerLoop
 from .interrupts import held_interrupts
+from .messages import message, method_name
 from .meta import adapt_meta_batch, joint_loss, maml_meta_gradient, reptile_gradient, reptile_outer_step
 from .models import check_model
 from .schedules import Schedule, as_schedule
@@ -36,16 +37,18 @@ OUTER_OPTIMIZERS = ("sgd", "adam")
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced a NaN or infinite loss or parameter; the model keeps its last finite θ."""
+    """Training produced a NaN or infinite loss or parameter; the model keeps its last finite θ.
+
+    ``hint`` names what to lower (a ``messages.message("hint_…")`` text); the message is in the
+    language of ``set_language()``, ``method`` and ``step`` stay available as attributes.
+    """
 
     def __init__(self, method: str, step: int, value: float, hint: str, unit: str = "outer step") -> None:
         self.method, self.step, self.value, self.hint = method, step, value, hint
-        what = "NaN" if math.isnan(value) else "infinite"
-        kept = "" if unit != "outer step" else f" The model keeps its parameters from before step {step}."
-        super().__init__(
-            f"{method} diverged at {unit} {step}: the loss or the parameters became {what}. "
-            f"Lower {hint} and run again.{kept}"
-        )
+        unit = check_choice("unit", unit, ("outer step", "inner step"))
+        key = "diverged_outer" if unit == "outer step" else "diverged_inner"
+        what = message("nan" if math.isnan(value) else "infinite")
+        super().__init__(message(key, method=method_name(method), step=step, what=what, hint=hint))
 
 
 @dataclass
@@ -168,7 +171,7 @@ def reptile(
     params = list(model.parameters())
     names = [n for n, _ in model.named_parameters()]
     adam = torch.optim.Adam(params, lr=schedule(0, steps)) if outer == "adam" else None
-    hint = f"the inner learning rate η (eta={inner.eta:g}) or the meta step size ε (epsilon={schedule.epsilon:g})"
+    hint = message("hint_reptile", eta=inner.eta, epsilon=schedule.epsilon)
 
     def one_step(s: int, ep: Episodes) -> torch.Tensor:
         eps_s = schedule(s, steps)
@@ -218,7 +221,7 @@ def maml(
     name = "FOMAML" if first_order else "MAML"
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=schedule(0, steps))
-    hint = f"the inner learning rate η (eta={inner.eta:g}) or the outer learning rate (meta_lr={schedule.epsilon:g})"
+    hint = message("hint_maml", eta=inner.eta, meta_lr=schedule.epsilon)
 
     def one_step(s: int, ep: Episodes) -> torch.Tensor:
         optimizer.param_groups[0]["lr"] = schedule(s, steps)
@@ -264,7 +267,7 @@ def joint(
     kind = check_choice("optimizer", optimizer, ("adam", "sgd"))
     params = list(model.parameters())
     opt = torch.optim.Adam(params, lr=lr) if kind == "adam" else torch.optim.SGD(params, lr=lr)
-    hint = f"the learning rate (lr={lr:g})"
+    hint = message("hint_lr", lr=lr)
 
     def one_step(s: int, ep: Episodes) -> torch.Tensor:
         with torch.enable_grad():

@@ -40,6 +40,7 @@ from ._checks import check_choice, check_positive
 from .cache import atomic_write, file_digest
 from .characters import IMAGE_SIZE, CharacterSet
 from .episodes import Episodes
+from .messages import message
 
 #: Where the official archives live (Brenden Lake's repository).
 OMNIGLOT_URL = "https://raw.githubusercontent.com/brendenlake/omniglot/master/python"
@@ -84,12 +85,10 @@ class _Tree:
                 bad = self.zip.testzip()  # reads every member: catches a damaged or truncated download
             except (zipfile.BadZipFile, OSError, EOFError) as err:
                 self.close()
-                raise OmniglotError(
-                    f"{path}: not a readable zip file (corrupt or incomplete download?): {err}"
-                ) from err
+                raise OmniglotError(message("zip_unreadable", path=path, error=err)) from err
             if bad is not None:
                 self.close()
-                raise OmniglotError(f"{path}: the zip file is corrupt (bad CRC for {bad}); download it again.")
+                raise OmniglotError(message("zip_bad_crc", path=path, member=bad))
             names = [n for n in self.zip.namelist() if not n.endswith("/")]
         names = [n for n in names if not any(part.startswith((".", "__MACOSX")) for part in n.split("/"))]
         if strip and names and all(n.startswith(strip + "/") for n in names):
@@ -110,12 +109,10 @@ class _Tree:
             if self.zip is not None:
                 return self.zip.read(self.prefix + name)
             return (self.path / (self.prefix + name)).read_bytes()
-        except KeyError as err:
-            raise OmniglotError(f"{self.where(name)}: missing.") from err
-        except FileNotFoundError as err:
-            raise OmniglotError(f"{self.where(name)}: missing.") from err
+        except (KeyError, FileNotFoundError) as err:
+            raise OmniglotError(message("file_missing", path=self.where(name))) from err
         except (zipfile.BadZipFile, OSError, EOFError) as err:
-            raise OmniglotError(f"{self.where(name)}: unreadable ({err}).") from err
+            raise OmniglotError(message("file_unreadable", path=self.where(name), error=err)) from err
 
     def close(self) -> None:
         if self.zip is not None:
@@ -132,7 +129,7 @@ def _load_image(tree: _Tree, name: str) -> np.ndarray:
             gray = img.convert("L")
             gray.load()
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
-        raise OmniglotError(f"{tree.where(name)}: not a readable image ({err}).") from err
+        raise OmniglotError(message("not_an_image", path=tree.where(name), error=err)) from err
     ink = Image.fromarray(255 - np.asarray(gray, dtype=np.uint8))
     small = ink.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
     return np.asarray(small, dtype=np.uint8)
@@ -157,19 +154,16 @@ def _read_split(source: Path, folder: str) -> tuple[np.ndarray, list[str], list[
         for name in tree.names:
             parts = name.split("/")
             if len(parts) != 3 or not _CHARACTER.match(parts[1]) or not _DRAWING.match(parts[2]):
-                raise OmniglotError(
-                    f"{tree.where(name)}: not in the Omniglot layout <Alphabet>/<characterNN>/<NNNN_DD>.png."
-                )
+                raise OmniglotError(message("not_omniglot_layout", path=tree.where(name)))
             drawings.setdefault((parts[0], parts[1]), []).append(name)
         if not drawings:
-            raise OmniglotError(f"{source}: no drawings found; expected <Alphabet>/<characterNN>/<NNNN_DD>.png inside.")
+            raise OmniglotError(message("no_drawings", path=source))
         counts = {key: len(v) for key, v in drawings.items()}
         usual = max(set(counts.values()), key=list(counts.values()).count)
         for (alphabet, character), n in counts.items():
             if n != usual:
-                raise OmniglotError(
-                    f"{tree.where(f'{alphabet}/{character}')}: {n} drawings, but the other characters have {usual}."
-                )
+                where = tree.where(f"{alphabet}/{character}")
+                raise OmniglotError(message("drawing_count", path=where, n=n, usual=usual))
         keys = sorted(drawings)
         images = np.stack([np.stack([_load_image(tree, n) for n in drawings[key]]) for key in keys])
     finally:
@@ -203,10 +197,7 @@ def load_omniglot(
             download_omniglot(root, [folder], base_url=base_url, checksums=checksums)
             source = _find(root, folder)
         if source is None:
-            raise FileNotFoundError(
-                f"Omniglot not found: neither {root / folder}/ nor {root / folder}.zip exists. "
-                "Pass download=True to fetch it, or point root at the folder that holds it."
-            )
+            raise FileNotFoundError(message("omniglot_not_found", folder=root / folder))
         parts.append((folder, *_read_split(source, folder)))
     images = np.concatenate([p[1] for p in parts])
     # Omniglot's 50 alphabets have distinct names; the evaluation ones are the meta-test alphabets.
@@ -240,7 +231,7 @@ def load_lake_runs(root: str | os.PathLike[str]) -> Episodes:
     """
     root = Path(root).expanduser()
     if not root.exists():
-        raise FileNotFoundError(f"Lake one-shot runs not found: {root} does not exist.")
+        raise FileNotFoundError(message("runs_not_found", path=root))
     tree = _Tree(root)
     try:
         top = {n.split("/")[0] for n in tree.names}
@@ -249,13 +240,13 @@ def load_lake_runs(root: str | os.PathLike[str]) -> Episodes:
             tree = _Tree(root, strip=next(iter(top)))
         runs = sorted({n.split("/")[0] for n in tree.names if _RUN.match(n.split("/")[0])})
         if not runs:
-            raise OmniglotError(f"{root}: no runNN/ folders found (expected runNN/class_labels.txt, training/, test/).")
+            raise OmniglotError(message("no_runs", path=root))
         support, query, labels = [], [], []
         for run in runs:
             s, q, y = _read_run(tree, run)
             if support and len(s) != len(support[0]):
                 raise OmniglotError(
-                    f"{tree.where(run)}: {len(s)} training classes, but {runs[0]} has {len(support[0])}."
+                    message("run_class_count", path=tree.where(run), n=len(s), first=runs[0], m=len(support[0]))
                 )
             support.append(s)
             query.append(q)
@@ -272,10 +263,10 @@ def load_lake_runs(root: str | os.PathLike[str]) -> Episodes:
 def _read_run(tree: _Tree, run: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
     label_file = f"{run}/class_labels.txt"
     if label_file not in tree.names:
-        raise OmniglotError(f"{tree.where(label_file)}: missing (every runNN/ needs its class_labels.txt).")
+        raise OmniglotError(message("labels_missing", path=tree.where(label_file)))
     classes = sorted(n for n in tree.names if n.startswith(f"{run}/training/") and n.endswith(".png"))
     if not classes:
-        raise OmniglotError(f"{tree.where(run + '/training')}: no classNN.png images.")
+        raise OmniglotError(message("no_class_images", path=tree.where(run + "/training")))
     index = {name: i for i, name in enumerate(classes)}
     items, labels = [], []
     text = tree.read(label_file).decode("utf-8", errors="replace")
@@ -284,16 +275,17 @@ def _read_run(tree: _Tree, run: str) -> tuple[np.ndarray, np.ndarray, list[int]]
             continue
         fields = line.split()
         if len(fields) != 2 or not fields[0].startswith(f"{run}/test/") or not fields[1].startswith(f"{run}/training/"):
-            raise OmniglotError(
-                f"{tree.where(label_file)}, line {number}: expected "
-                f"'{run}/test/itemXX.png {run}/training/classYY.png'; got {line.strip()!r}."
-            )
+            expected = f"{run}/test/itemXX.png {run}/training/classYY.png"
+            where, got = tree.where(label_file), line.strip()
+            raise OmniglotError(message("labels_bad_line", path=where, number=number, expected=expected, line=got))
         if fields[1] not in index:
-            raise OmniglotError(f"{tree.where(label_file)}, line {number}: {tree.where(fields[1])} does not exist.")
+            raise OmniglotError(
+                message("labels_no_target", path=tree.where(label_file), number=number, target=tree.where(fields[1]))
+            )
         items.append(fields[0])
         labels.append(index[fields[1]])
     if not items:
-        raise OmniglotError(f"{tree.where(label_file)}: no lines.")
+        raise OmniglotError(message("labels_empty", path=tree.where(label_file)))
     support = np.stack([_load_image(tree, name) for name in classes])
     query = np.stack([_load_image(tree, name) for name in items])
     return support, query, labels
@@ -319,15 +311,12 @@ def _download(url: str, target: Path, checksum: str, timeout: float) -> None:
     def verify(tmp: Path) -> None:
         ok, got = _checksum_ok(tmp, checksum)
         if not ok:
-            raise OmniglotError(
-                f"{url}: the download's checksum {got} does not match the expected {checksum}; "
-                f"{target} was not written. Try again, or check base_url."
-            )
+            raise OmniglotError(message("download_checksum", url=url, got=got, expected=checksum, target=target))
 
     try:
         atomic_write(target, fetch, verify=verify, suffix=".part")
     except (urllib.error.URLError, OSError) as err:
-        raise OmniglotError(f"{url}: download failed ({err}); {target} was not written.") from err
+        raise OmniglotError(message("download_failed", url=url, error=err, target=target)) from err
 
 
 def download_omniglot(

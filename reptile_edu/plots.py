@@ -166,7 +166,7 @@ def plot_accuracy_curve(scores: Sequence[tuple], *, ways: int, ax: Axes | None =
     ax.set_ylim(0, 100)
     ax.set_xlabel(plot_text("outer_step"))
     if not ax.get_ylabel():
-        ax.set_ylabel(plot_text("accuracy") + " (%)")
+        ax.set_ylabel(plot_text("accuracy_percent"))
     ax.set_title(plot_text("adaptation"))
     ax.legend(fontsize=7, loc="lower right")
     return ax

@@ -28,6 +28,7 @@ from ._checks import check_int, check_positive
 from .episodes import Episodes, TaskSource, check_source
 from .evaluation import Evaluation
 from .losses import task_losses
+from .messages import message
 from .methods import Callback, History, _commit, _optimizer_step, _run
 from .models import ConvNet, batched_call, expand_params, parameters_of
 
@@ -113,7 +114,7 @@ def protonet(
     meta_batch = check_int("n (meta_batch)", meta_batch)
     params = list(model.parameters())
     optimizer = torch.optim.Adam(params, lr=lr)
-    hint = f"the learning rate (lr={lr:g})"
+    hint = message("hint_lr", lr=lr)
 
     def one_step(s: int, episodes: Episodes) -> torch.Tensor:
         with torch.enable_grad():

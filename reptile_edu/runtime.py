@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ._checks import check_choice, check_int
+from .messages import message
 
 BUDGET_ENV = "REPTILE_EDU_BUDGET"
 BUDGETS = ("smoke", "full")
@@ -37,17 +38,15 @@ def pick_device(prefer: str | torch.device | None = None) -> torch.device:
     try:
         device = torch.device(prefer)
     except (RuntimeError, TypeError) as err:
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N'; got {prefer!r}.") from err
+        raise ValueError(message("device_unknown", value=prefer)) from err
     if device.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N'; got {prefer!r}.")
+        raise ValueError(message("device_unknown", value=prefer))
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device={prefer!r} was asked for, but this machine has no CUDA GPU; use 'cpu'.")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={prefer!r}: only {torch.cuda.device_count()} CUDA device(s) here "
-                f"(cuda:0 … cuda:{torch.cuda.device_count() - 1})."
-            )
+            raise ValueError(message("no_cuda", value=prefer))
+        count = torch.cuda.device_count()
+        if device.index is not None and device.index >= count:
+            raise ValueError(message("cuda_index", value=prefer, count=count, last=count - 1))
     return device
 
 
@@ -86,5 +85,5 @@ def budget(name: str | None = None) -> Budget:
     if name is None:
         name = os.environ.get(BUDGET_ENV, "").strip().lower() or "full"
         if name not in BUDGETS:
-            raise ValueError(f"environment variable {BUDGET_ENV} must be one of {BUDGETS}; got {name!r}.")
+            raise ValueError(message("env_one_of", env=BUDGET_ENV, choices=BUDGETS, value=name))
     return Budget(check_choice("budget", name, BUDGETS))

@@ -19,6 +19,7 @@ import torch
 from ._checks import check_int
 from .characters import CharacterSet
 from .episodes import Episodes
+from .messages import message, sentence_end
 
 
 class EpisodeSampler:
@@ -59,18 +60,17 @@ class EpisodeSampler:
             raise ValueError(
                 f"characters must have at least 2 classes and 2 instances per class; got {num_classes} × {instances}."
             )
-        self.ways = _check_int_with_reason(
-            "ways", ways, 2, total, f"there are {total} classes" + (" with rotations" if self.rotations else "")
-        )
+        classes = message("reason_classes_rotated" if self.rotations else "reason_classes", total=total)
+        self.ways = _check_int_with_reason("ways", ways, 2, total, classes)
         self.queries = _check_int_with_reason(
-            "queries", queries, 1, instances - 1, f"each class has {instances} instances and shots need at least 1"
+            "queries", queries, 1, instances - 1, message("reason_queries", instances=instances)
         )
         self.shots = _check_int_with_reason(
             "shots",
             shots,
             1,
             instances - self.queries,
-            f"each class has {instances} instances, and shots + queries ({self.queries}) must fit in them",
+            message("reason_shots", instances=instances, queries=self.queries),
         )
 
     @property
@@ -122,8 +122,8 @@ def _shuffle(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None
 
 def _check_int_with_reason(name: str, value: object, low: int, high: int, reason: str) -> int:
     if high < low:
-        raise ValueError(f"{name} cannot be chosen: {reason}.")
+        raise ValueError(message("cannot_choose", name=name, reason=reason))
     try:
         return check_int(name, value, low=low, high=high)
     except ValueError as err:
-        raise ValueError(f"{str(err).rstrip('.')} ({reason}).") from None
+        raise ValueError(message("with_reason", error=sentence_end(str(err)), reason=reason)) from None

@@ -21,6 +21,17 @@ def fixed_source():
     return FixedSource
 
 
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    """The package's messages follow set_language(): a test that switches to Turkish or Chinese must not
+    leave the next test (which may check an English message) in that language."""
+    yield
+    from reptile_edu import i18n
+
+    if i18n.get_language() != "en":
+        i18n.set_language("en")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Say where the browser test left its screenshots (the test's own print is captured)."""
     ran = [

@@ -21,7 +21,7 @@ def restore():
 
 def test_without_a_cjk_font_chinese_plots_fall_back_to_english(monkeypatch):
     monkeypatch.setattr(i18n, "cjk_font", lambda: None)
-    with pytest.warns(UserWarning, match="No CJK font found"):
+    with pytest.warns(UserWarning, match="找不到中文（CJK）字体"):
         i18n.set_language("zh")
     assert i18n.plot_language() == "en"
     assert i18n.plot_text("accuracy") == "accuracy"
@@ -119,7 +119,7 @@ def fonts(monkeypatch):
 def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found_by_a_rescan(fonts):
     fonts.manager.files_on_disk["/fonts/NotoSansCJK-Regular.ttc"] = "Noto Sans CJK SC"  # installed since
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no "No CJK font found" warning
+        warnings.simplefilter("error")  # no missing-font warning
         i18n.set_language("zh")
     assert i18n.plot_language() == "zh" and i18n.plot_text("accuracy") == "准确率"
     assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", "Noto Sans CJK SC"]
@@ -127,7 +127,7 @@ def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found_by_
 
 
 def test_without_any_cjk_font_the_system_is_rescanned_once_then_plots_fall_back_to_english(fonts):
-    with pytest.warns(UserWarning, match="No CJK font found"):
+    with pytest.warns(UserWarning, match="找不到中文（CJK）字体"):
         i18n.set_language("zh")
     i18n.set_language("zh")
     assert i18n.plot_language() == "en"

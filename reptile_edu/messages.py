@@ -1,0 +1,323 @@
+"""The package's messages to a learner (errors and warnings) in English, Turkish and Chinese.
+
+Every message a learner may read when something goes wrong (an argument out of range, a run that
+diverges, a missing or corrupt dataset, a missing CJK font) lives in ``MESSAGES``, one tuple
+(English, Türkçe, 中文) per key, and is written in the language chosen by ``set_language()``.
+The exception types do not change with the language: ``k=0`` raises ``ValueError`` in all three.
+``tests/test_messages.py`` checks that every text exists in the three languages with the same
+placeholders. Terms follow ``docs/glossary.md``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+# key → (English, Türkçe, 中文). Placeholders are the same in the three texts.
+MESSAGES: dict[str, tuple[str, str, str]] = {
+    # Argument checks (reptile_edu._checks)
+    "int_type": (
+        "{name} must be an integer, got {value!r} ({type}).",
+        "{name} bir tam sayı olmalı; {value!r} ({type}) verildi.",
+        "{name} 必须是整数，但传入的是 {value!r}（{type}）。",
+    ),
+    "int_at_least": (
+        "{name} must be an integer ≥ {low}; got {value}.",
+        "{name}, {low} ya da daha büyük bir tam sayı olmalı (≥ {low}); {value} verildi.",
+        "{name} 必须是 ≥ {low} 的整数，但传入的是 {value}。",
+    ),
+    "int_between": (
+        "{name} must be an integer between {low} and {high}; got {value}.",
+        "{name}, {low} ile {high} arasında bir tam sayı olmalı; {value} verildi.",
+        "{name} 必须是介于 {low} 和 {high} 之间的整数，但传入的是 {value}。",
+    ),
+    "number_type": (
+        "{name} must be a number, got {value!r} ({type}).",
+        "{name} bir sayı olmalı; {value!r} ({type}) verildi.",
+        "{name} 必须是数字，但传入的是 {value!r}（{type}）。",
+    ),
+    "positive": (
+        "{name} must be a finite number > 0; got {value!r}.",
+        "{name} sonlu ve 0'dan büyük bir sayı olmalı (> 0); {value!r} verildi.",
+        "{name} 必须是大于 0 的有限数（> 0），但传入的是 {value!r}。",
+    ),
+    "positive_at_most": (
+        "{name} must be a finite number > 0 and ≤ {high:g}; got {value!r}.",
+        "{name} sonlu, 0'dan büyük ve en fazla {high:g} olan bir sayı olmalı (> 0 ve ≤ {high:g}); {value!r} verildi.",
+        "{name} 必须是大于 0 且不超过 {high:g} 的有限数（> 0 且 ≤ {high:g}），但传入的是 {value!r}。",
+    ),
+    "epsilon_overshoots": (
+        "{name}={eps:g} > 1: the outer step overshoots past the adapted parameters θ̃. Reptile normally uses 0 < ε ≤ 1.",
+        "{name}={eps:g} > 1: dış adım, uyarlanmış parametreleri (θ̃) aşıp öteye geçer. Reptile genellikle 0 < ε ≤ 1 kullanır.",
+        "{name}={eps:g} > 1：外循环步会越过适应后的参数 θ̃。Reptile 通常取 0 < ε ≤ 1。",
+    ),
+    "one_of": (
+        "{name} must be one of {choices}; got {value!r}.",
+        "{name} şunlardan biri olmalı: {choices}; {value!r} verildi.",
+        "{name} 必须是 {choices} 之一，但传入的是 {value!r}。",
+    ),
+    "cannot_choose": (
+        "{name} cannot be chosen: {reason}.",
+        "{name} seçilemez: {reason}.",
+        "无法选择 {name}：{reason}。",
+    ),
+    "with_reason": ("{error} ({reason}).", "{error} ({reason}).", "{error}（{reason}）。"),
+    # Episode sampler: why ways, queries and shots are bounded
+    "reason_classes": ("there are {total} classes", "toplam {total} sınıf var", "共有 {total} 个类别"),
+    "reason_classes_rotated": (
+        "there are {total} classes with rotations",
+        "döndürülmüş hâlleriyle birlikte toplam {total} sınıf var",
+        "算上旋转共有 {total} 个类别",
+    ),
+    "reason_queries": (
+        "each class has {instances} instances and shots need at least 1",
+        "her sınıfta {instances} örnek var ve destek kümesine en az 1 örnek kalmalı",
+        "每个类别有 {instances} 个样本，且支持集至少要留 1 个",
+    ),
+    "reason_shots": (
+        "each class has {instances} instances, and shots + queries ({queries}) must fit in them",
+        "her sınıfta {instances} örnek var; shots ile queries ({queries}) toplamı bunu aşamaz",
+        "每个类别有 {instances} 个样本，shots 与 queries（{queries}）之和不能超过这个数",
+    ),
+    # Divergence (reptile_edu.methods.DivergenceError)
+    "diverged_outer": (
+        "{method} diverged at outer step {step}: the loss or the parameters became {what}. "
+        "Lower {hint} and run again. The model keeps its parameters from before step {step}.",
+        "{method} {step}. dış adımda ıraksadı: kayıp ya da parametreler {what} oldu. "
+        "Yeniden çalıştırmadan önce {hint} küçültün. Model, {step}. adımdan önceki parametrelerini koruyor.",
+        "{method}：在外循环第 {step} 步发散，损失或参数变成了 {what}。请调小{hint}，然后重新运行。"
+        "模型保留了第 {step} 步之前的参数。",
+    ),
+    "diverged_inner": (
+        "{method} diverged at inner step {step}: the loss or the parameters became {what}. Lower {hint} and run again.",
+        "{method} {step}. iç adımda ıraksadı: kayıp ya da parametreler {what} oldu. "
+        "Yeniden çalıştırmadan önce {hint} küçültün.",
+        "{method}：在内循环第 {step} 步发散，损失或参数变成了 {what}。请调小{hint}，然后重新运行。",
+    ),
+    "nan": ("NaN", "NaN", "NaN"),
+    "infinite": ("infinite", "sonsuz", "无穷大"),
+    "hint_reptile": (
+        "the inner learning rate η (eta={eta:g}) or the meta step size ε (epsilon={epsilon:g})",
+        "iç öğrenme oranını η (eta={eta:g}) ya da meta adım büyüklüğünü ε (epsilon={epsilon:g})",
+        "内循环学习率 η（eta={eta:g}）或元步长 ε（epsilon={epsilon:g}）",
+    ),
+    "hint_maml": (
+        "the inner learning rate η (eta={eta:g}) or the outer learning rate (meta_lr={meta_lr:g})",
+        "iç öğrenme oranını η (eta={eta:g}) ya da dış öğrenme oranını (meta_lr={meta_lr:g})",
+        "内循环学习率 η（eta={eta:g}）或外循环学习率（meta_lr={meta_lr:g}）",
+    ),
+    "hint_eta": (
+        "the inner learning rate η (eta={eta:g})",
+        "iç öğrenme oranını η (eta={eta:g})",
+        "内循环学习率 η（eta={eta:g}）",
+    ),
+    "hint_lr": ("the learning rate (lr={lr:g})", "öğrenme oranını (lr={lr:g})", "学习率（lr={lr:g}）"),
+    "method_joint": ("Joint training", "Ortak eğitim", "联合训练"),
+    "method_adaptation": ("Adaptation", "Uyarlama", "适应"),
+    # Devices and settings (reptile_edu.runtime)
+    "device_unknown": (
+        "device must be 'cpu', 'cuda' or 'cuda:N'; got {value!r}.",
+        "device 'cpu', 'cuda' ya da 'cuda:N' olmalı; {value!r} verildi.",
+        "device 必须是 'cpu'、'cuda' 或 'cuda:N'，但传入的是 {value!r}。",
+    ),
+    "no_cuda": (
+        "device={value!r} was asked for, but this machine has no CUDA GPU; use 'cpu'.",
+        "device={value!r} istendi, ama bu makinede CUDA destekli bir GPU yok; 'cpu' kullanın.",
+        "请求了 device={value!r}，但这台机器没有 CUDA GPU；请使用 'cpu'。",
+    ),
+    "cuda_index": (
+        "device={value!r}: only {count} CUDA device(s) here (cuda:0 … cuda:{last}).",
+        "device={value!r}: burada yalnızca {count} CUDA aygıtı var (cuda:0 … cuda:{last}).",
+        "device={value!r}：这里只有 {count} 个 CUDA 设备（cuda:0 … cuda:{last}）。",
+    ),
+    "env_one_of": (
+        "environment variable {env} must be one of {choices}; got {value!r}.",
+        "{env} ortam değişkeni şunlardan biri olmalı: {choices}; {value!r} verildi.",
+        "环境变量 {env} 必须是 {choices} 之一，但传入的是 {value!r}。",
+    ),
+    # The built-in alphabets' cache (reptile_edu.alphabets, reptile_edu.cache)
+    "cache_corrupt": (
+        "The cached built-in alphabets are corrupt ({error}); rebuilding them.",
+        "Önbellekteki yerleşik alfabeler bozuk ({error}); yeniden oluşturuluyorlar.",
+        "缓存中的内置字母表已损坏（{error}），正在重新生成。",
+    ),
+    "cache_unwritable": (
+        "Could not write the cache in {folder} ({error}); using the set from memory.",
+        "Önbellek {folder} klasörüne yazılamadı ({error}); bellekteki veri kümesi kullanılıyor.",
+        "无法在 {folder} 中写入缓存（{error}），改用内存中的数据集。",
+    ),
+    "cache_in_packages": (
+        "the cache directory {path} lies inside {packages}, where installed packages live; "
+        "set {env} to a directory of your own, e.g. ~/.cache/reptile-edu.",
+        "önbellek klasörü {path}, kurulu paketlerin bulunduğu {packages} içinde; "
+        "{env} değişkenine kendi klasörlerinizden birini verin, örneğin ~/.cache/reptile-edu.",
+        "缓存目录 {path} 位于存放已安装软件包的 {packages} 之内；请把 {env} 设为你自己的目录，例如 ~/.cache/reptile-edu。",
+    ),
+    "cache_other_settings": (
+        "{path}: made for other settings",
+        "{path}: başka ayarlar için oluşturulmuş",
+        "{path}：是为其他设置生成的",
+    ),
+    "checksum_mismatch": (
+        "{path}: checksum does not match {meta}",
+        "{path}: sağlama toplamı {meta} dosyasındakiyle uyuşmuyor",
+        "{path}：校验和与 {meta} 中记录的不符",
+    ),
+    "shape_mismatch": (
+        "{path}: shape {shape} is not the recorded {recorded}",
+        "{path}: boyutu {shape}, kaydedilen {recorded} değil",
+        "{path}：形状为 {shape}，与记录的 {recorded} 不符",
+    ),
+    # Dataset files (reptile_edu.omniglot and the cache)
+    "file_missing": ("{path}: missing", "{path}: bulunamadı", "{path}：不存在"),
+    "file_unreadable": ("{path}: unreadable ({error})", "{path}: okunamıyor ({error})", "{path}：无法读取（{error}）"),
+    "not_an_image": (
+        "{path}: not a readable image ({error}).",
+        "{path}: okunabilir bir görüntü değil ({error}).",
+        "{path}：不是可读取的图像（{error}）。",
+    ),
+    "zip_unreadable": (
+        "{path}: not a readable zip file (corrupt or incomplete download?): {error}",
+        "{path}: okunabilir bir zip dosyası değil (bozuk ya da yarım kalmış bir indirme mi?): {error}",
+        "{path}：不是可读取的 zip 文件（下载损坏或不完整？）：{error}",
+    ),
+    "zip_bad_crc": (
+        "{path}: the zip file is corrupt (bad CRC for {member}); download it again.",
+        "{path}: zip dosyası bozuk ({member} için CRC hatalı); yeniden indirin.",
+        "{path}：zip 文件已损坏（{member} 的 CRC 校验失败），请重新下载。",
+    ),
+    "omniglot_not_found": (
+        "Omniglot not found: neither {folder}/ nor {folder}.zip exists. "
+        "Pass download=True to fetch it, or point root at the folder that holds it.",
+        "Omniglot bulunamadı: ne {folder}/ ne de {folder}.zip var. "
+        "İndirmek için download=True verin ya da root'u onu içeren klasöre yönlendirin.",
+        "找不到 Omniglot：{folder}/ 和 {folder}.zip 都不存在。请传入 download=True 下载，或让 root 指向存放它的目录。",
+    ),
+    "not_omniglot_layout": (
+        "{path}: not in the Omniglot layout <Alphabet>/<characterNN>/<NNNN_DD>.png.",
+        "{path}: Omniglot düzeninde değil (<Alphabet>/<characterNN>/<NNNN_DD>.png).",
+        "{path}：不符合 Omniglot 的目录结构 <Alphabet>/<characterNN>/<NNNN_DD>.png。",
+    ),
+    "no_drawings": (
+        "{path}: no drawings found; expected <Alphabet>/<characterNN>/<NNNN_DD>.png inside.",
+        "{path}: hiç çizim bulunamadı; içinde <Alphabet>/<characterNN>/<NNNN_DD>.png dosyaları bekleniyordu.",
+        "{path}：没有找到任何手写字符图像；其中应有 <Alphabet>/<characterNN>/<NNNN_DD>.png。",
+    ),
+    "drawing_count": (
+        "{path}: {n} drawings, but the other characters have {usual}.",
+        "{path}: {n} çizim var, ama diğer karakterlerin {usual} çizimi var.",
+        "{path}：有 {n} 幅图，而其他字符都有 {usual} 幅。",
+    ),
+    "runs_not_found": (
+        "Lake one-shot runs not found: {path} does not exist.",
+        "Lake'in tek örnekli görev dizileri (one-shot runs) bulunamadı: {path} yok.",
+        "找不到 Lake 的单样本测试集（one-shot runs）：{path} 不存在。",
+    ),
+    "no_runs": (
+        "{path}: no runNN/ folders found (expected runNN/class_labels.txt, training/, test/).",
+        "{path}: hiç runNN/ klasörü bulunamadı (runNN/class_labels.txt, training/, test/ bekleniyordu).",
+        "{path}：没有找到 runNN/ 目录（应有 runNN/class_labels.txt、training/、test/）。",
+    ),
+    "run_class_count": (
+        "{path}: {n} training classes, but {first} has {m}.",
+        "{path}: {n} eğitim sınıfı var, ama {first} içinde {m} sınıf var.",
+        "{path}：有 {n} 个训练类别，而 {first} 有 {m} 个。",
+    ),
+    "labels_missing": (
+        "{path}: missing (every runNN/ needs its class_labels.txt).",
+        "{path}: bulunamadı (her runNN/ klasörünün kendi class_labels.txt dosyası olmalı).",
+        "{path}：不存在（每个 runNN/ 都需要自己的 class_labels.txt）。",
+    ),
+    "no_class_images": (
+        "{path}: no classNN.png images.",
+        "{path}: hiç classNN.png görüntüsü yok.",
+        "{path}：没有 classNN.png 图像。",
+    ),
+    "labels_bad_line": (
+        "{path}, line {number}: expected '{expected}'; got {line!r}.",
+        "{path}, {number}. satır: '{expected}' bekleniyordu; {line!r} bulundu.",
+        "{path} 第 {number} 行：应为 '{expected}'，实际为 {line!r}。",
+    ),
+    "labels_no_target": (
+        "{path}, line {number}: {target} does not exist.",
+        "{path}, {number}. satır: {target} yok.",
+        "{path} 第 {number} 行：{target} 不存在。",
+    ),
+    "labels_empty": ("{path}: no lines.", "{path}: hiç satır yok.", "{path}：没有任何内容。"),
+    "download_checksum": (
+        "{url}: the download's checksum {got} does not match the expected {expected}; {target} was not written. "
+        "Try again, or check base_url.",
+        "{url}: indirilen dosyanın sağlama toplamı {got}, beklenen {expected} ile uyuşmuyor; {target} yazılmadı. "
+        "Yeniden deneyin ya da base_url'yi denetleyin.",
+        "{url}：下载文件的校验和 {got} 与预期的 {expected} 不符，未写入 {target}。请重试，或检查 base_url。",
+    ),
+    "download_failed": (
+        "{url}: download failed ({error}); {target} was not written.",
+        "{url}: indirme başarısız oldu ({error}); {target} yazılmadı.",
+        "{url}：下载失败（{error}），未写入 {target}。",
+    ),
+    # Plots (reptile_edu.i18n)
+    "no_cjk_font": (
+        "No CJK font found for matplotlib, so plot text is in English (it would otherwise show as empty boxes). "
+        "Install one, e.g. `sudo apt install fonts-noto-cjk`, then restart the kernel.",
+        "matplotlib için bir CJK yazı tipi bulunamadı, bu yüzden grafik yazıları İngilizce (yoksa boş kutucuklar "
+        "görünürdü). Bir tane kurun, örneğin `sudo apt install fonts-noto-cjk`, sonra çekirdeği yeniden başlatın.",
+        "matplotlib 找不到中文（CJK）字体，因此图表文字改用英文（否则会显示为空白方框）。"
+        "请安装一种中文字体，例如运行 `sudo apt install fonts-noto-cjk`，然后重启内核。",
+    ),
+}
+
+# Argument names that carry words (the Python name and symbol stay; the words are translated).
+ARGUMENTS: dict[str, tuple[str, str, str]] = {
+    "k (inner steps)": ("k (inner steps)", "k (iç adım sayısı)", "k（内循环步数）"),
+    "η (eta)": ("η (eta)", "η (eta)", "η（eta）"),
+    "ε (epsilon)": ("ε (epsilon)", "ε (epsilon)", "ε（epsilon）"),
+    "n (meta_batch)": ("n (meta_batch)", "n (meta_batch)", "n（meta_batch）"),
+    "eval_k (inner steps in evaluation)": (
+        "eval_k (inner steps in evaluation)",
+        "eval_k (değerlendirmedeki iç adım sayısı)",
+        "eval_k（评估时的内循环步数）",
+    ),
+    "eval_eta (η in evaluation)": ("eval_eta (η in evaluation)", "eval_eta (değerlendirmedeki η)", "eval_eta（评估时的 η）"),
+}
+
+# Method names that are words (Reptile, MAML, FOMAML are names and stay).
+METHODS = {"Joint training": "method_joint", "Adaptation": "method_adaptation"}
+
+_LANGUAGES = ("en", "tr", "zh")
+# Chinese typography: no space after full-width punctuation (e.g. after "k（内循环步数）").
+_SPACE_AFTER_FULL_WIDTH = re.compile(r"(?<=[）。，：；！？」])[ ]+")
+
+
+def _index(lang: str | None) -> int:
+    if lang is None:
+        from .i18n import get_language  # here, not at the top: i18n itself uses the checks
+
+        lang = get_language()
+    return _LANGUAGES.index(lang) if lang in _LANGUAGES else 0
+
+
+def message(key: str, lang: str | None = None, **fields: object) -> str:
+    """The message ``key`` in ``lang`` (default: the language of ``set_language()``), fields filled in."""
+    text = MESSAGES[key][_index(lang)].format(**fields)
+    return _SPACE_AFTER_FULL_WIDTH.sub("", text) if _index(lang) == 2 else text
+
+
+def argument(name: str, lang: str | None = None) -> str:
+    """An argument's name as a message shows it: ``"k (inner steps)"`` → ``"k (iç adım sayısı)"`` in Turkish."""
+    return ARGUMENTS[name][_index(lang)] if name in ARGUMENTS else name
+
+
+def method_name(name: str, lang: str | None = None) -> str:
+    """A training method's name in a message: ``"Joint training"`` → ``"Ortak eğitim"``; Reptile stays Reptile."""
+    return message(METHODS[name], lang) if name in METHODS else name
+
+
+def placeholders(text: str) -> list[tuple[str, str, str]]:
+    """The distinct ``{field!conversion:spec}`` placeholders of ``text``, sorted (for the tests)."""
+    return sorted({(f, c or "", s or "") for _, f, s, c in string.Formatter().parse(text) if f is not None})
+
+
+def sentence_end(text: str) -> str:
+    """``text`` without its final full stop (``.`` or ``。``), to add a reason after it."""
+    return text.rstrip(".。")

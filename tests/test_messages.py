@@ -1,0 +1,128 @@
+"""The package's messages to a learner follow set_language(): same errors, same types, in en, tr and zh."""
+
+import math
+import re
+import warnings
+
+import pytest
+import torch
+
+from reptile_edu import MLP, DivergenceError, EpisodeSampler, SineFamily, evaluate, i18n, pick_device, reptile
+from reptile_edu.messages import ARGUMENTS, MESSAGES, message, placeholders
+from reptile_edu.omniglot import load_lake_runs, load_omniglot
+
+FAM = SineFamily("maml")
+
+
+@pytest.fixture
+def language():
+    """``language("tr")`` switches the package's language as a lesson's set-up cell does; English afterwards."""
+
+    def switch(lang: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a machine without a CJK font warns about Chinese plots
+            i18n.set_language(lang)
+
+    yield switch
+    switch("en")
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGES))
+def test_every_message_exists_in_three_languages_with_the_same_placeholders(key):
+    en, tr, zh = MESSAGES[key]
+    assert en.strip() and tr.strip() and zh.strip()
+    assert placeholders(tr) == placeholders(en), f"{key}: Turkish placeholders differ from English"
+    assert placeholders(zh) == placeholders(en), f"{key}: Chinese placeholders differ from English"
+    assert re.search(r"[\u4e00-\u9fff]", zh) or not re.search(r"[a-z]{4,}", re.sub(r"\{[^}]*\}|`[^`]*`", "", zh)), (
+        f"{key}: the Chinese text looks untranslated"
+    )
+
+
+def test_argument_names_keep_the_python_name_and_translate_the_words():
+    for english, (en, tr, zh) in ARGUMENTS.items():
+        assert en == english
+        python_name = english.split(" ")[0]
+        assert tr.startswith(python_name + " (") and zh.startswith(python_name + "（"), (english, tr, zh)
+
+
+def test_a_missing_key_is_a_key_error():
+    with pytest.raises(KeyError):
+        message("no such message")
+
+
+def test_argument_errors_follow_the_language_and_keep_their_type(language):
+    language("tr")
+    k_zero = r"^k \(iç adım sayısı\), 1 ya da daha büyük bir tam sayı olmalı \(≥ 1\); 0 verildi\.$"
+    with pytest.raises(ValueError, match=k_zero):
+        reptile(MLP(), FAM, steps=1, k=0, progress=False)
+    with pytest.warns(UserWarning, match=r"ε \(epsilon\)=1.5 > 1: dış adım"):
+        reptile(MLP(), FAM, steps=1, k=1, eta=0.001, epsilon=1.5, progress=False)
+    with pytest.raises(ValueError, match=r"device 'cpu', 'cuda' ya da 'cuda:N' olmalı; 'tpu' verildi"):
+        pick_device("tpu")
+    language("zh")
+    # Full-width punctuation, and no space after it.
+    with pytest.raises(ValueError, match=r"^k（内循环步数）必须是 ≥ 1 的整数，但传入的是 0。$"):
+        reptile(MLP(), FAM, steps=1, k=0, progress=False)
+    with pytest.raises(TypeError, match=r"^η（eta）必须是数字，但传入的是 '0.1'（str）。$"):
+        reptile(MLP(), FAM, steps=1, eta="0.1", progress=False)
+    with pytest.raises(ValueError, match=r"^ε（epsilon）必须是大于 0 的有限数（> 0），但传入的是 0.0。$"):
+        reptile(MLP(), FAM, steps=1, epsilon=0.0, progress=False)
+    language("en")
+    with pytest.raises(ValueError, match=r"^k \(inner steps\) must be an integer ≥ 1; got 0\.$"):
+        reptile(MLP(), FAM, steps=1, k=0, progress=False)
+
+
+def test_more_shots_than_a_class_has_is_explained_in_the_language(language):
+    images = torch.zeros(5, 4, 28, 28, dtype=torch.uint8)  # 5 classes × 4 instances
+    language("zh")
+    too_many = r"^shots 必须是介于 1 和 3 之间的整数，但传入的是 4（每个类别有 4 个样本，shots 与 queries（1）之和"
+    with pytest.raises(ValueError, match=too_many):
+        EpisodeSampler(images, ways=5, shots=4, queries=1)
+    language("tr")
+    too_many = r"^ways, 2 ile 5 arasında bir tam sayı olmalı; 6 verildi \(toplam 5 sınıf var\)\.$"
+    with pytest.raises(ValueError, match=too_many):
+        EpisodeSampler(images, ways=6)
+
+
+def test_divergence_says_so_in_the_language(language):
+    language("zh")
+    torch.manual_seed(0)
+    model = MLP.preset("maml")
+    diverged = r"^Reptile：在外循环第 \d+ 步发散，损失或参数变成了 (NaN|无穷大)。请调小内循环学习率 η（eta=50）"
+    with pytest.raises(DivergenceError, match=diverged) as info:
+        g = torch.Generator().manual_seed(0)
+        reptile(model, FAM, steps=50, k=5, eta=50.0, epsilon=1.0, generator=g, progress=False)
+    assert isinstance(info.value, FloatingPointError) and info.value.method == "Reptile" and info.value.step >= 1
+    with pytest.raises(DivergenceError, match=r"^适应：在内循环第 \d+ 步发散"):
+        evaluate(MLP.preset("maml"), FAM, k=20, eta=100.0, num_tasks=5)
+    language("tr")
+    err = DivergenceError("Joint training", 3, math.nan, message("hint_lr", lr=0.5))
+    assert str(err) == (
+        "Ortak eğitim 3. dış adımda ıraksadı: kayıp ya da parametreler NaN oldu. Yeniden çalıştırmadan önce "
+        "öğrenme oranını (lr=0.5) küçültün. Model, 3. adımdan önceki parametrelerini koruyor."
+    )
+
+
+def test_missing_datasets_are_named_in_the_language(language, tmp_path):
+    language("tr")
+    missing = r"^Omniglot bulunamadı: ne .*images_background/ ne de .*images_background\.zip var"
+    with pytest.raises(FileNotFoundError, match=missing):
+        load_omniglot(tmp_path)
+    language("zh")
+    with pytest.raises(FileNotFoundError, match=r"^找不到 Lake 的单样本测试集（one-shot runs）：.*nowhere 不存在。$"):
+        load_lake_runs(tmp_path / "nowhere")
+    (tmp_path / "images_background.zip").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"images_background\.zip：不是可读取的 zip 文件（下载损坏或不完整？）"):
+        load_omniglot(tmp_path)
+
+
+def test_chinese_package_texts_use_full_width_punctuation_next_to_chinese():
+    """准确率（%）, not 准确率 (%): half-width ( ) , : ; ! ? never touch a Chinese character in zh texts."""
+    from reptile_edu.exercises import MESSAGES as EXERCISES
+    from reptile_edu.i18n import STRINGS
+
+    cjk = r"[\u4e00-\u9fff]"
+    half_width = re.compile(rf"{cjk}\s*[(),:;!?]|[(,:;!?]\s*{cjk}")
+    for table in (MESSAGES, EXERCISES, STRINGS):
+        bad = {key: texts[2] for key, texts in table.items() if half_width.search(re.sub(r"\{[^}]*\}", "", texts[2]))}
+        assert not bad, bad
