@@ -43,6 +43,7 @@ from .alphabets import builtin_alphabets
 from .episodes import Episodes
 from .evaluation import evaluate
 from .inner import InnerLoop
+from .messages import message
 from .methods import DivergenceError
 from .models import MLP, ConvNet
 from .runtime import seed_everything
@@ -261,7 +262,7 @@ def _train(
     bar = tqdm(total=config.steps, initial=start, desc="Reptile", unit="step", disable=not progress or log is None)
     began, cpu_began = time.perf_counter() - elapsed, time.process_time()
     step, loss, stopped, last_eval = start, None, None, None
-    hint = f"the inner learning rate η (eta={config.eta:g}) or the meta step size ε (epsilon={config.epsilon:g})"
+    hint = message("hint_reptile", eta=config.eta, epsilon=config.epsilon)
     try:
         with _stop_requests() as requested:
             for s in range(start, config.steps):
