@@ -257,6 +257,19 @@ def exactly(label: str) -> re.Pattern[str]:
     return re.compile(f"^{re.escape(label)}$")
 
 
+def open_menu(page, menu: str, item: str) -> None:
+    """Click ``menu`` in the menu bar until its ``item`` shows: while JupyterLab is still laying out a page
+    that has just loaded (the launcher opening), a first click can be swallowed."""
+    for _ in range(10):
+        page.locator(".lm-MenuBar-itemLabel", has_text=exactly(menu)).click()
+        try:
+            page.locator(".lm-Menu-itemLabel", has_text=exactly(item)).wait_for(state="visible", timeout=2000)
+            return
+        except Exception:  # Playwright's TimeoutError: close whatever opened and try again
+            page.keyboard.press("Escape")
+    raise AssertionError(f"the {menu!r} menu never showed {item!r}")
+
+
 def test_jupyterlab_interface_switches_to_turkish_and_chinese(lab: Lab, browser, shots_dir: Path) -> None:
     """Settings → Language → Türkçe, then Ayarlar → Dil → 中文: JupyterLab reloads with its menus translated."""
     shots = shots_dir / "interface"
@@ -269,7 +282,7 @@ def test_jupyterlab_interface_switches_to_turkish_and_chinese(lab: Lab, browser,
         shown = "en"
         for lang in ("tr", "zh"):
             settings, language, _, _ = INTERFACE[shown][1]
-            page.locator(".lm-MenuBar-itemLabel", has_text=exactly(settings)).click()
+            open_menu(page, settings, language)
             page.locator(".lm-Menu-itemLabel", has_text=exactly(language)).click()
             page.locator(".lm-Menu-itemLabel", has_text=INTERFACE[lang][0]).click()
             with page.expect_navigation():  # "Change interface language?" → change and reload
@@ -279,7 +292,7 @@ def test_jupyterlab_interface_switches_to_turkish_and_chinese(lab: Lab, browser,
             menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
             settings, language, run, run_all = INTERFACE[lang][1]
             assert run in menus and settings in menus, f"{lang}: JupyterLab's menus are {menus}"
-            page.locator(".lm-MenuBar-itemLabel", has_text=exactly(run)).click()
+            open_menu(page, run, run_all)
             items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
             assert run_all in items, f"{lang}: the Run menu ({run}) shows {items}"
             page.screenshot(path=shots / f"{lang}-run-menu.png")
