@@ -94,6 +94,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "Yeniden çalıştırmadan önce {hint} küçültün.",
         "{method}：在内循环第 {step} 步发散，损失或参数变成了 {what}。请调小{hint}，然后重新运行。",
     ),
+    "diverged_update": (
+        "{method} diverged at adaptation update {step}: the loss or the parameters became {what}. Lower {hint} and run again.",
+        "{method} {step}. uyarlama güncellemesinde ıraksadı: kayıp ya da parametreler {what} oldu. "
+        "Yeniden çalıştırmadan önce {hint} küçültün.",
+        "{method}：在第 {step} 次适应更新时发散，损失或参数变成了 {what}。请调小{hint}，然后重新运行。",
+    ),
     "nan": ("NaN", "NaN", "NaN"),
     "infinite": ("infinite", "sonsuz", "无穷大"),
     "hint_reptile": (
@@ -285,8 +291,9 @@ ARGUMENTS: dict[str, tuple[str, str, str]] = {
 METHODS = {"Joint training": "method_joint", "Adaptation": "method_adaptation"}
 
 _LANGUAGES = ("en", "tr", "zh")
-# Chinese typography: no space after full-width punctuation (e.g. after "k（内循环步数）").
-_SPACE_AFTER_FULL_WIDTH = re.compile(r"(?<=[）。，：；！？」])[ ]+")
+# Chinese typography: no space after full-width punctuation (after "k（内循环步数）") nor between two Chinese
+# characters (a placeholder filled with Chinese, "变成了 {what}" → "变成了无穷大"); a space stays around Latin text.
+_SPACE_AFTER_FULL_WIDTH = re.compile(r"(?<=[）。，：；！？」\u4e00-\u9fff])[ ]+(?=[\u4e00-\u9fff])|(?<=[）。，：；！？」])[ ]+")
 
 
 def _index(lang: str | None) -> int:

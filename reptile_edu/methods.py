@@ -35,6 +35,9 @@ from .schedules import Schedule, as_schedule
 #: Reptile's outer step: SGD on θ − mean θ̃ (the paper's update), or Adam on it (the paper's remark).
 OUTER_OPTIMIZERS = ("sgd", "adam")
 
+# Where a run can diverge (``DivergenceError``'s ``unit``) → the message that says so.
+_DIVERGED = {"outer step": "diverged_outer", "inner step": "diverged_inner", "adaptation update": "diverged_update"}
+
 
 class DivergenceError(FloatingPointError):
     """Training produced a NaN or infinite loss or parameter; the model keeps its last finite θ.
@@ -45,8 +48,7 @@ class DivergenceError(FloatingPointError):
 
     def __init__(self, method: str, step: int, value: float, hint: str, unit: str = "outer step") -> None:
         self.method, self.step, self.value, self.hint = method, step, value, hint
-        unit = check_choice("unit", unit, ("outer step", "inner step"))
-        key = "diverged_outer" if unit == "outer step" else "diverged_inner"
+        key = _DIVERGED[check_choice("unit", unit, tuple(_DIVERGED))]
         what = message("nan" if math.isnan(value) else "infinite")
         super().__init__(message(key, method=method_name(method), step=step, what=what, hint=hint))
 

@@ -95,6 +95,11 @@ def test_divergence_says_so_in_the_language(language):
     assert isinstance(info.value, FloatingPointError) and info.value.method == "Reptile" and info.value.step >= 1
     with pytest.raises(DivergenceError, match=r"^适应：在内循环第 \d+ 步发散"):
         evaluate(MLP.preset("maml"), FAM, k=20, eta=100.0, num_tasks=5)
+    update = DivergenceError("Adaptation", 2, math.inf, message("hint_eta", eta=0.5), unit="adaptation update")
+    expected = "适应：在第 2 次适应更新时发散，损失或参数变成了无穷大。请调小内循环学习率 η（eta=0.5）"
+    assert str(update).startswith(expected), str(update)
+    with pytest.raises(ValueError, match="^unit"):
+        DivergenceError("Reptile", 1, math.nan, "η", unit="epoch")
     language("tr")
     err = DivergenceError("Joint training", 3, math.nan, message("hint_lr", lr=0.5))
     assert str(err) == (
@@ -117,12 +122,13 @@ def test_missing_datasets_are_named_in_the_language(language, tmp_path):
 
 
 def test_chinese_package_texts_use_full_width_punctuation_next_to_chinese():
-    """准确率（%）, not 准确率 (%): half-width ( ) , : ; ! ? never touch a Chinese character in zh texts."""
+    """准确率（%）, not 准确率 (%): a remark in brackets takes full-width ones, and half-width , : ; ! ? never
+    touch a Chinese character in zh texts (a formula such as (1 − d_t) keeps its half-width brackets)."""
     from reptile_edu.exercises import MESSAGES as EXERCISES
     from reptile_edu.i18n import STRINGS
 
     cjk = r"[\u4e00-\u9fff]"
-    half_width = re.compile(rf"{cjk}\s*[(),:;!?]|[(,:;!?]\s*{cjk}")
+    half_width = re.compile(rf"\([^()]*[\u4e00-\u9fff%][^()]*\)|{cjk}[,:;!?]|[,:;!?] *{cjk}")
     for table in (MESSAGES, EXERCISES, STRINGS):
         bad = {key: texts[2] for key, texts in table.items() if half_width.search(re.sub(r"\{[^}]*\}", "", texts[2]))}
         assert not bad, bad

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from .._checks import check_int
+from ..messages import message
 from ..methods import DivergenceError
 from ..models import Params
 from .family import check_family
@@ -67,8 +68,6 @@ def adaptation_returns(
             buffer.compute_advantages(settings.gamma, settings.lam)
             theta, terms = adapt_policy(policy, theta, buffer, k=k, eta=eta, settings=settings)
             if not all(bool(torch.isfinite(p).all()) for p in theta.values()):
-                raise DivergenceError(
-                    "Adaptation", u + 1, float(terms.total.mean()), f"the inner learning rate η (eta={eta:g})",
-                    unit="adaptation update",
-                )  # fmt: skip
+                hint = message("hint_eta", eta=eta)
+                raise DivergenceError("Adaptation", u + 1, float(terms.total.mean()), hint, unit="adaptation update")
     return AdaptationReturns(torch.stack(returns).cpu())

@@ -21,6 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._checks import check_epsilon, check_int, check_positive
+from ..messages import message
 from ..meta import reptile_outer_step
 from ..methods import DivergenceError, History
 from ..models import Params
@@ -104,7 +105,7 @@ def _train(
                 new = reptile_outer_step(theta, theta_tilde, epsilon * (1 - s / steps) if anneal else epsilon)
             if not _finite(new, terms):
                 bad = float(terms.total.mean())
-                hint = f"the inner learning rate η (eta={eta:g})" + ("" if joint else f" or ε (epsilon={epsilon:g})")
+                hint = message("hint_eta", eta=eta) if joint else message("hint_reptile", eta=eta, epsilon=epsilon)
                 raise DivergenceError(method, offset + s + 1, bad if not math.isfinite(bad) else math.inf, hint)
             with torch.no_grad():
                 for n, p in policy.named_parameters():
