@@ -270,28 +270,59 @@ def open_menu(page, menu: str, item: str) -> None:
     raise AssertionError(f"the {menu!r} menu never showed {item!r}")
 
 
+def switch_interface(page, shown: str, lang: str) -> None:
+    """Settings → Language → ``lang`` in the ``shown`` language's menus, then "Change and reload" in the dialog.
+    A click that JupyterLab swallows while busy is tried again."""
+    settings, language, _, _ = INTERFACE[shown][1]
+    for _ in range(5):
+        open_menu(page, settings, language)
+        page.locator(".lm-Menu-itemLabel", has_text=exactly(language)).click()
+        page.locator(".lm-Menu-itemLabel", has_text=INTERFACE[lang][0]).click()
+        try:
+            page.locator(".jp-Dialog .jp-mod-accept").wait_for(state="visible", timeout=5000)
+            break
+        except Exception:  # Playwright's TimeoutError: no dialog yet, close the menus and try again
+            page.keyboard.press("Escape")
+    page.locator(".jp-Dialog .jp-mod-accept").click()  # "Change interface language?" → change and reload
+
+
+def menus_in(page, lang: str, timeout: float = 90) -> list[str]:
+    """The menu bar once it shows ``lang``'s Settings and Run menus (the page reloads meanwhile). If the
+    reloaded page still shows the old language, reload it once more, as a learner would press F5."""
+    settings, _, run, _ = INTERFACE[lang][1]
+    start = time.monotonic()
+    reloaded = False
+    labels: list[str] = []
+    while time.monotonic() - start < timeout:
+        try:
+            labels = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+        except Exception:  # the page is navigating
+            labels = []
+        if run in labels and settings in labels:
+            return labels
+        if not reloaded and labels and time.monotonic() - start > 20:
+            page.reload()
+            reloaded = True
+        time.sleep(0.5)
+    raise AssertionError(f"{lang}: after {timeout:.0f} s JupyterLab's menus are {labels}")
+
+
 def test_jupyterlab_interface_switches_to_turkish_and_chinese(lab: Lab, browser, shots_dir: Path) -> None:
     """Settings → Language → Türkçe, then Ayarlar → Dil → 中文: JupyterLab reloads with its menus translated."""
     shots = shots_dir / "interface"
     shots.mkdir()
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
     page.set_default_timeout(30_000)
     try:
         page.goto(f"{lab.url}/lab/workspaces/interface?reset&token={lab.token}")
         page.wait_for_selector(".lm-MenuBar-itemLabel")
         shown = "en"
         for lang in ("tr", "zh"):
-            settings, language, _, _ = INTERFACE[shown][1]
-            open_menu(page, settings, language)
-            page.locator(".lm-Menu-itemLabel", has_text=exactly(language)).click()
-            page.locator(".lm-Menu-itemLabel", has_text=INTERFACE[lang][0]).click()
-            with page.expect_navigation():  # "Change interface language?" → change and reload
-                page.locator(".jp-Dialog .jp-mod-accept").click()
-            page.wait_for_selector(".lm-MenuBar-itemLabel")
+            switch_interface(page, shown, lang)
+            menus_in(page, lang)
             shown = lang
-            menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-            settings, language, run, run_all = INTERFACE[lang][1]
-            assert run in menus and settings in menus, f"{lang}: JupyterLab's menus are {menus}"
+            _, _, run, run_all = INTERFACE[lang][1]
             open_menu(page, run, run_all)
             items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
             assert run_all in items, f"{lang}: the Run menu ({run}) shows {items}"
@@ -301,7 +332,7 @@ def test_jupyterlab_interface_switches_to_turkish_and_chinese(lab: Lab, browser,
         page.screenshot(path=shots / "failure.png", full_page=True)
         raise
     finally:
-        page.close()
+        context.close()
         # Back to English for the lesson tests, which use JupyterLab's English menus.
         lab.api(LOCALE_SETTINGS, method="PUT", body={"raw": json.dumps({"locale": "en"})})
 
