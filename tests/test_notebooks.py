@@ -50,6 +50,61 @@ def test_lesson_shape(path):
     assert any(s.startswith("### Solution") for s in sources if s), "…and a worked solution"
 
 
+# Lessons whose teaching sections (issue 15: summary, questions, a prediction, folded solutions) are still to come.
+TEACHING_PENDING = {"03", "04", "06", "07", "09"}
+CHECKED = re.compile(r"\bcheck_\w+\(")
+
+
+def _shown(cell) -> str:
+    """Everything a code cell's outputs show, as text."""
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts += [str(v) for k, v in out.get("data", {}).items() if k.startswith("text/")]
+    return "".join(parts)
+
+
+def _hidden(cell) -> bool:
+    return bool(cell.metadata.get("jupyter", {}).get("source_hidden"))
+
+
+@pytest.mark.parametrize("path", EN, ids=lambda p: p.stem)
+def test_lesson_teaches_and_folds_its_solutions(path):
+    """A summary, 3–5 questions with folded answers, a prediction before a code cell, exercises whose stubs
+    run and fail their checker, and solutions after them: explanations folded (<details>), code folded in
+    JupyterLab (source_hidden), each passing its checker in the committed run."""
+    if path.stem[:2] in TEACHING_PENDING:
+        pytest.skip("teaching sections not written yet (issue 15)")
+    cells = nbtools.read(path).cells
+    heads = [i for i, c in enumerate(cells) if c.cell_type == "markdown"]
+    starts = {
+        name: [i for i in heads if cells[i].source.startswith(name)]
+        for name in ("## Summary", "## Check your understanding", "## Exercise", "## Solutions")
+    }
+    assert all(starts.values()), {name: bool(found) for name, found in starts.items()}
+    summary, questions, exercises, solutions = (starts[name][0] for name in starts)
+    assert summary < questions < exercises < solutions
+    assert 3 <= cells[questions].source.count("<details>") <= 5, "3–5 questions, each with a folded answer"
+    predictions = [i for i in heads if "**Predict before you run.**" in cells[i].source]
+    assert predictions and all(cells[i + 1].cell_type == "code" for i in predictions), "a prediction before a cell"
+    stubs = [c for c in cells[exercises:solutions] if c.cell_type == "code" and CHECKED.search(c.source)]
+    answers = [c for c in cells[solutions:] if c.cell_type == "code" and CHECKED.search(c.source)]
+    assert stubs and len(answers) >= len(stubs)
+    assert all("✗" in _shown(c) for c in stubs), "every exercise stub runs, and its checker says ✗"
+    assert all(_hidden(c) and "✓" in _shown(c) for c in answers), "every solution is folded and passes"
+    assert all("<details>" in c.source for c in cells[solutions + 1 :] if c.source.startswith("### ")), (
+        "solution explanations are folded"
+    )
+
+
+@pytest.mark.parametrize("en", EN, ids=lambda p: p.stem)
+@pytest.mark.parametrize("lang", ["tr", "zh"])
+def test_translations_fold_the_same_cells(en, lang):
+    a, b = nbtools.read(en).cells, nbtools.read(ROOT / "notebooks" / lang / en.name).cells
+    assert [_hidden(c) for c in b] == [_hidden(c) for c in a]
+    assert [c.source.count("<details>") for c in b] == [c.source.count("<details>") for c in a]
+
+
 ENGLISH_WORDS = {"the", "and", "of", "to", "is", "with", "that", "this", "we", "for", "are", "it", "on", "from", "by"}
 TURKISH_WORDS = {"ve", "bir", "bu", "için", "ile", "da", "de", "olarak", "her", "daha", "gibi", "ise", "çok"}
 
