@@ -350,6 +350,59 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "Görülmemiş hedeflerde bir güncellemeden sonra ortalama getiri: {ret:.1f}",
         "完成：用时 {seconds:.1f} 秒，共 {step} 个外循环步。留出目标上一次更新后的平均回报：{ret:.1f}",
     ),
+    # python -m reptile_edu.train (reptile_edu/train.py): what the command prints
+    "train_start": (
+        "Reptile on {what}, model {model}: k = {k}, η = {eta:g}, ε = {epsilon:g}{annealed}, n = {n}; "
+        "{steps} outer steps, {where} on {device}",
+        "Reptile, {what}, model {model}: k = {k}, η = {eta:g}, ε = {epsilon:g}{annealed}, n = {n}; "
+        "{steps} dış adım, {where}, {device} üzerinde",
+        "Reptile，{what}，模型 {model}：k = {k}，η = {eta:g}，ε = {epsilon:g}{annealed}，n = {n}；"
+        "{steps} 个外循环步，{where}，设备 {device}",
+    ),
+    "train_sine_tasks": ("sine tasks ({preset}, K = {shots})", "sinüs görevleri ({preset}, K = {shots})", "正弦任务（{preset}，K = {shots}）"),
+    "train_characters": (
+        "{ways}-way {shots}-shot characters",
+        "karakterler ({ways} sınıflı, sınıf başına {shots} örnekli)",
+        "字符（{ways} 类 {shots} 样本）",
+    ),
+    "train_processes": ("{n} processes ({backend})", "{n} süreç ({backend})", "{n} 个进程（{backend}）"),
+    "train_one_process": ("1 process", "1 süreç", "1 个进程"),
+    "train_files": (
+        "checkpoint: {checkpoint}, every {every} steps; metrics: {metrics}",
+        "kontrol noktası: {checkpoint}, her {every} adımda bir; ölçümler: {metrics}",
+        "检查点：{checkpoint}，每 {every} 步一次；指标：{metrics}",
+    ),
+    "train_resuming": (
+        "resuming at outer step {step} of {steps}",
+        "{steps} dış adımın {step}. adımından devam ediliyor",
+        "从第 {step} 个外循环步继续（共 {steps} 步）",
+    ),
+    "train_tensorboard": (
+        "TensorBoard logs: tensorboard --logdir {folder}",
+        "TensorBoard kayıtları: tensorboard --logdir {folder}",
+        "TensorBoard 日志：tensorboard --logdir {folder}",
+    ),
+    "train_no_tensorboard": (
+        "TensorBoard logs: skipped (pip install tensorboard to get them)",
+        "TensorBoard kayıtları: yazılmadı (yazılması için: pip install tensorboard)",
+        "TensorBoard 日志：未写入（如需要，请先 pip install tensorboard）",
+    ),
+    "train_stopped": (
+        "stopped after outer step {step}; checkpoint saved. Run the same command again to resume.",
+        "{step}. dış adımdan sonra durduruldu; kontrol noktası kaydedildi. Devam etmek için aynı komutu yeniden çalıştırın.",
+        "已在第 {step} 个外循环步后停止，检查点已保存。再次运行同一条命令即可继续。",
+    ),
+    "train_nothing_to_do": (
+        "nothing to do: the checkpoint is at outer step {step} of {steps}.",
+        "yapılacak bir şey yok: kontrol noktası zaten {steps} dış adımın {step}. adımında.",
+        "无需继续：检查点已在第 {step} 个外循环步（共 {steps} 步）。",
+    ),
+    "train_done": (
+        "done: {step} outer steps ({rate:.1f} per second in this run); θ is in {checkpoint}",
+        "bitti: {step} dış adım (bu çalışmada saniyede {rate:.1f}); θ şurada: {checkpoint}",
+        "完成：共 {step} 个外循环步（本次运行每秒 {rate:.1f} 步）；θ 保存在 {checkpoint}",
+    ),
+    "train_held_out": ("held-out tasks: {values}", "eğitimde görülmemiş görevler: {values}", "留出任务：{values}"),
 }
 
 

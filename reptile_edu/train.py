@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -42,6 +43,7 @@ from . import distributed
 from .alphabets import builtin_alphabets
 from .episodes import Episodes
 from .evaluation import evaluate
+from .i18n import LANG_ENV, set_language, tr
 from .inner import InnerLoop
 from .messages import message
 from .methods import DivergenceError
@@ -142,10 +144,10 @@ class MetricsLog:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                self.board_note = "TensorBoard logs: skipped (pip install tensorboard to get them)"
+                self.board_note = tr("train_no_tensorboard")
             else:
                 self.board = SummaryWriter(str(folder / "tensorboard"), purge_step=resume_step + 1)
-                self.board_note = f"TensorBoard logs: tensorboard --logdir {folder / 'tensorboard'}"
+                self.board_note = tr("train_tensorboard", folder=folder / "tensorboard")
 
     def write(self, record: dict[str, object]) -> None:
         """Append one record (it must have ``step``)."""
@@ -253,9 +255,10 @@ def _train(
     start, elapsed = _resume(saved, config, model, optimizer, generator) if saved else (0, 0.0)
 
     echo(_describe(config, workers))
-    echo(f"checkpoint: {ckpt.path_in(folder)}, every {config.checkpoint_every} steps; metrics: {folder}/metrics.jsonl")
+    metrics = folder / "metrics.jsonl"
+    echo(tr("train_files", checkpoint=ckpt.path_in(folder), every=config.checkpoint_every, metrics=metrics))
     if saved is not None:
-        echo(f"resuming at outer step {start} of {config.steps}")
+        echo(tr("train_resuming", step=start, steps=config.steps))
     log = MetricsLog(folder, start, config.tensorboard) if workers.is_main else None
     if log is not None and log.board_note:
         echo(log.board_note)
@@ -300,15 +303,15 @@ def _train(
         if log is not None:
             log.close()
     if stopped:
-        echo(f"stopped after outer step {step}; checkpoint saved. Run the same command again to resume.")
+        echo(tr("train_stopped", step=step))
     elif step == start:
-        echo(f"nothing to do: the checkpoint is at outer step {step} of {config.steps}.")
+        echo(tr("train_nothing_to_do", step=step, steps=config.steps))
     else:
         rate = (step - start) / max(time.perf_counter() - began - elapsed, 1e-9)
-        echo(f"done: {step} outer steps ({rate:.1f} per second in this run); θ is in {ckpt.path_in(folder)}")
+        echo(tr("train_done", step=step, rate=rate, checkpoint=ckpt.path_in(folder)))
         if last_eval is not None:
-            echo("held-out tasks: " + ", ".join(f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
-                                              for name, value in last_eval.items()))  # fmt: skip
+            values = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in last_eval.items())
+            echo(tr("train_held_out", values=values))
     return TrainResult(model, step, stopped, loss, folder)
 
 
@@ -339,17 +342,25 @@ def _resume(
 
 
 def _describe(config: TrainConfig, workers: distributed.Workers) -> str:
-    what = (
-        f"sine tasks ({config.preset}, K = {config.shots})"
-        if config.family == "sine"
-        else f"{config.ways}-way {config.shots}-shot characters"
-    )
-    where = f"{workers.world_size} processes ({workers.backend})" if workers.backend else "1 process"
-    annealed = " → 0" if config.anneal else ""
-    return (
-        f"Reptile on {what}, model {config.model}: k = {config.k}, η = {config.eta:g}, "
-        f"ε = {config.epsilon:g}{annealed}, n = {config.meta_batch}; {config.steps} outer steps, "
-        f"{where} on {workers.device}"
+    """The run's first line: the tasks, the model, k, η, ε, n, the steps, the processes and the device."""
+    if config.family == "sine":
+        what = tr("train_sine_tasks", preset=config.preset, shots=config.shots)
+    else:
+        what = tr("train_characters", ways=config.ways, shots=config.shots)
+    n = workers.world_size
+    where = tr("train_processes", n=n, backend=workers.backend) if workers.backend else tr("train_one_process")
+    return tr(
+        "train_start",
+        what=what,
+        model=config.model,
+        k=config.k,
+        eta=config.eta,
+        epsilon=config.epsilon,
+        annealed=" → 0" if config.anneal else "",
+        n=config.meta_batch,
+        steps=config.steps,
+        where=where,
+        device=workers.device,
     )
 
 
@@ -415,6 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status (0 done, 1 failed, 2 bad settings)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if os.environ.get(LANG_ENV):  # the command's messages in Turkish or Chinese: REPTILE_EDU_LANG=tr or zh
+        try:
+            set_language(os.environ[LANG_ENV])
+        except ValueError as err:
+            parser.exit(2, f"{parser.prog}: {LANG_ENV}: {err}\n")
     flags = {name: getattr(args, name) for name in FIELD_NAMES if getattr(args, name) is not None}
     try:
         from_file = read_config_file(args.config) if args.config else {}

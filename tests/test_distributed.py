@@ -15,8 +15,18 @@ import torch
 
 from reptile_edu import MLP, InnerLoop, SineFamily, reptile, reptile_step, seed_everything
 from reptile_edu.distributed import Workers, outer_step, reptile_delta, shard
+from reptile_edu.i18n import get_language, set_language
 from reptile_edu.train import train
 from reptile_edu.train_config import make_config
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The command's messages in English here, whatever language an earlier test left set."""
+    before = get_language()
+    set_language("en")
+    yield
+    set_language(before)
 
 
 @pytest.mark.parametrize("n, world", [(10, 1), (10, 2), (10, 3), (5, 2), (7, 7), (1000, 6)])
@@ -144,6 +154,7 @@ def test_two_gloo_processes_stop_together_and_reach_the_single_process_theta(tmp
     of them stops both after the same step with a checkpoint; one process resumes; the end is Reptile's θ."""
     config = _config(tmp_path, meta_batch=5, steps=300, checkpoint_every=1000)
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("REPTILE_EDU_LANG", None)  # the messages the test reads are the English ones
     if Path("/sys/class/net/lo").exists():
         env["GLOO_SOCKET_IFNAME"] = "lo"  # the loopback interface: 127.0.0.1
     args = ["-m", "reptile_edu.train", "--no-progress", "--device", "cpu", "--no-tensorboard"]

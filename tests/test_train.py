@@ -15,8 +15,18 @@ import torch
 import reptile_edu.train as train_module
 from reptile_edu import DivergenceError, generate_alphabets
 from reptile_edu.checkpoint import CheckpointError
+from reptile_edu.i18n import get_language, set_language
 from reptile_edu.train import build_parser, load_trained, main, train
 from reptile_edu.train_config import ConfigError, make_config
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The command's messages in English here, whatever language an earlier test left set."""
+    before = get_language()
+    set_language("en")
+    yield
+    set_language(before)
 
 
 def _config(folder: Path, **fields):
@@ -191,6 +201,7 @@ def test_a_killed_command_resumes_from_its_checkpoint(tmp_path):
     args += ["--checkpoint-every", "50", "--eval-every", "0", "--log-every", "100", "--seed", "3", "--device", "cpu"]
     command = [sys.executable, "-m", "reptile_edu.train", *args, "--checkpoint-dir", str(folder), "--no-progress"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("REPTILE_EDU_LANG", None)  # the messages the test reads are the English ones
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -226,3 +237,13 @@ def test_a_diverging_evaluation_is_logged_and_training_goes_on(tmp_path, monkeyp
     assert result.step == 6
     errors = [r for r in _records(tmp_path) if "eval_error" in r]
     assert [r["step"] for r in errors] == [3, 6] and "diverged at inner step 3" in errors[0]["eval_error"]
+
+
+def test_the_command_speaks_the_language_of_reptile_edu_lang(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REPTILE_EDU_LANG", "tr")
+    args = ["--steps", "2", "--meta-batch", "2", "--eval-every", "0", "--no-tensorboard", "--no-progress"]
+    assert main([*args, "--checkpoint-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "sinüs görevleri" in out and "bitti: 2 dış adım" in out
+    assert main([*args, "--checkpoint-dir", str(tmp_path)]) == 0
+    assert "yapılacak bir şey yok" in capsys.readouterr().out
