@@ -123,13 +123,12 @@ def tasks_per_second(device: torch.device, sizes: list[int], repeats: int, min_t
     for n in sizes:
         torch.manual_seed(0)
         model = MLP.preset("reptile").to(device)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         family, g, workers = SineFamily("reptile"), torch.Generator().manual_seed(0), Workers(device=device)
         inner = InnerLoop(5, 0.02)
 
-        def step(model=model, optimizer=optimizer, family=family, g=g, workers=workers, n=n, inner=inner) -> None:
+        def step(model=model, family=family, g=g, workers=workers, n=n, inner=inner) -> None:
             result = reptile_delta(model, family.episodes(n, g, "cpu"), workers, inner)
-            outer_step(model, optimizer, result.mean_delta, 0.1)
+            outer_step(model, None, result.mean_delta, 0.1)
 
         cost = measure_many({n: step}, repeats=repeats, warmup=2, min_time=min_time, device=device)[n]
         out[str(n)] = n / cost.seconds

@@ -1,6 +1,6 @@
 """Checkpoints of a meta-training run: everything needed to go on exactly where it stopped.
 
-A checkpoint holds θ (the model's ``state_dict``), the outer optimizer's state, the number of outer
+A checkpoint holds θ (the model's ``state_dict``), the outer optimizer's state (Adam's), the number of outer
 steps done, the state of the generator that draws the tasks, the random states of torch (CPU and
 CUDA), Python and NumPy, the run's settings, and the training time so far. Resuming from it and
 running to the end gives the same θ as a run that was never stopped (a test checks it).
@@ -79,7 +79,7 @@ def save(
     step: int,
     config: dict[str, object],
     model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: torch.optim.Optimizer | None,
     generator: torch.Generator,
     elapsed: float,
 ) -> Path:
@@ -91,7 +91,7 @@ def save(
         "step": step,
         "config": config,
         "model": {name: t.detach().cpu() for name, t in model.state_dict().items()},
-        "optimizer": optimizer.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else {},
         "generator": generator.get_state(),
         "rng": rng_states(),
         "elapsed": elapsed,

@@ -32,8 +32,8 @@ from torch import nn
 
 from .episodes import Episodes
 from .inner import InnerLoop
-from .losses import task_losses
-from .models import Params, batched_call, expand_params, parameters_of
+from .meta import adapt_meta_batch
+from .models import Params
 from .runtime import pick_device
 
 
@@ -141,39 +141,42 @@ def reptile_delta(
     """mean_t(θ̃_t − θ) over the whole meta-batch, this rank adapting only its shard of ``episodes``.
 
     ``episodes`` is the whole meta-batch of n tasks, the same on every rank. This rank adapts its
-    tasks ``shard(n, rank, W)`` from the model's θ with the ``inner`` loop (k steps of SGD with η,
-    batched, as ``reptile_step`` does on one process), then one ``all_reduce`` sums Σ_t (θ̃_t − θ),
-    Σ_t L_t(θ̃_t) and the ranks' ``stop`` flags. Every rank gets the same result, so every rank
-    agrees on ``finite`` and ``stop``.
+    tasks ``shard(n, rank, W)`` from the model's θ with the ``inner`` loop, batched, exactly as
+    ``reptile_step`` does on one process (``adapt_meta_batch``); then one ``all_reduce`` sums
+    Σ_t (θ̃_t − θ), Σ_t L_t(θ̃_t) and the ranks' ``stop`` flags, so every rank gets the same mean and
+    agrees on ``finite`` and ``stop``. On one process the mean is ``reptile_outer_step``'s own, to the bit.
     """
     n = episodes.num_tasks
     mine = _take(episodes, shard(n, workers.rank, workers.world_size), workers.device)
-    theta = {name: p.detach() for name, p in parameters_of(model).items()}
-    xs, ys = mine.x_support, mine.y_support
-    theta_tilde = inner.adapt(model, expand_params(theta, mine.num_tasks), xs, ys, mine.loss)
+    theta, theta_tilde, loss = adapt_meta_batch(model, mine, inner)
     with torch.no_grad():
-        losses = task_losses(batched_call(model, theta_tilde, xs), ys, mine.loss)
+        if workers.backend is None:  # one process, no message: the mean as reptile_outer_step takes it
+            mean_delta = {name: (theta_tilde[name] - theta[name]).mean(0) for name in theta}
+            values = [loss.view(1)] + [d.flatten() for d in mean_delta.values()]
+            return MetaStep(mean_delta, float(loss), stop, bool(torch.isfinite(torch.cat(values)).all()))
         parts = [(theta_tilde[name] - theta[name]).sum(0).flatten() for name in theta]
         flags = torch.tensor([float(stop)], device=workers.device)
-        buffer = torch.cat([*parts, losses.sum().view(1), flags])
-    if workers.backend is not None:
-        dist.all_reduce(buffer)  # Σ over ranks, the one message of the step
+        buffer = torch.cat([*parts, (loss * mine.num_tasks).view(1), flags])
+    dist.all_reduce(buffer)  # Σ over ranks, the one message of the step
     total, loss_sum, stops = buffer[:-2], buffer[-2], buffer[-1]
-    finite = bool(torch.isfinite(buffer[:-1]).all())
     mean_delta, offset = {}, 0
     for name, p in theta.items():
         mean_delta[name] = (total[offset : offset + p.numel()] / n).view_as(p)
         offset += p.numel()
-    return MetaStep(mean_delta, float(loss_sum) / n, bool(stops > 0), finite)
+    return MetaStep(mean_delta, float(loss_sum) / n, bool(stops > 0), bool(torch.isfinite(buffer[:-1]).all()))
 
 
-def outer_step(model: nn.Module, optimizer: torch.optim.Optimizer, mean_delta: Params, epsilon: float) -> None:
-    """The outer step, the same on every rank: the optimizer's step with gradient −mean_t(θ̃_t − θ), learning rate ε.
-
-    With ``torch.optim.SGD`` (no momentum) this is Reptile's θ ← θ + ε·mean_t(θ̃_t − θ), the update
-    ``reptile_outer_step`` computes on one process; with Adam it is the variant of the Reptile paper
-    that hands θ − θ̃ to Adam as a gradient.
+def outer_step(model: nn.Module, optimizer: torch.optim.Optimizer | None, mean_delta: Params, epsilon: float) -> None:
+    """The outer step, the same on every rank. Without an optimizer it is Reptile's own update,
+    θ ← θ + ε·mean_t(θ̃_t − θ), computed as ``reptile_outer_step`` computes it; with one (Adam, the
+    variant the Reptile paper mentions) it is the optimizer's step on the gradient θ − mean_t θ̃_t with
+    learning rate ε.
     """
+    if optimizer is None:
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                p.copy_(p + epsilon * mean_delta[name])
+        return
     for group in optimizer.param_groups:
         group["lr"] = epsilon
     for name, p in model.named_parameters():

@@ -108,12 +108,10 @@ def build_model(config: TrainConfig) -> nn.Module:
     return MLP.preset(config.model.removeprefix("mlp-"))
 
 
-def build_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    """The outer optimizer: SGD (Reptile's θ ← θ + ε·mean(θ̃ − θ)) or Adam (β1 = 0.9 … on θ − θ̃), learning rate ε."""
-    params = list(model.parameters())
-    if config.outer_optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.epsilon)
-    return torch.optim.SGD(params, lr=config.epsilon)
+def build_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer | None:
+    """The outer optimizer: none for ``"sgd"`` (Reptile's own θ ← θ + ε·mean(θ̃ − θ)), or Adam with
+    learning rate ε on the gradient θ − mean θ̃ for ``"adam"`` (its moments go into the checkpoint)."""
+    return torch.optim.Adam(model.parameters(), lr=config.epsilon) if config.outer_optimizer == "adam" else None
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +317,7 @@ def _resume(
     saved: ckpt.Checkpoint,
     config: TrainConfig,
     model: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: torch.optim.Optimizer | None,
     generator: torch.Generator,
 ) -> tuple[int, float]:
     """Put back θ, the optimizer, the task generator and the random states; return the step and the time so far."""
@@ -335,7 +333,8 @@ def _resume(
     if saved.step > config.steps:
         raise ConfigError("steps", f"steps must be ≥ {saved.step}: the checkpoint in {config.checkpoint_dir} is there.")
     model.load_state_dict(saved.model)
-    optimizer.load_state_dict(saved.optimizer)
+    if optimizer is not None:
+        optimizer.load_state_dict(saved.optimizer)
     generator.set_state(saved.generator)
     ckpt.set_rng_states(saved.rng)
     return saved.step, saved.elapsed
