@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .messages import message
+
 FILE_NAME = "checkpoint.pt"
 FORMAT = 1
 
@@ -131,7 +133,4 @@ def load(folder: str | os.PathLike[str]) -> Checkpoint | None:
             path=path,
         )
     except Exception as err:  # noqa: BLE001 - whatever torch.load raises, the file is unusable
-        raise CheckpointError(
-            f"the checkpoint {path} is damaged or not a reptile-edu checkpoint ({type(err).__name__}). "
-            "Delete it, or start over with --restart."
-        ) from None
+        raise CheckpointError(message("checkpoint_damaged", path=path, kind=type(err).__name__)) from None

@@ -30,8 +30,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ._checks import check_int
 from .episodes import Episodes
 from .inner import InnerLoop
+from .messages import message
 from .meta import adapt_meta_batch
 from .models import Params
 from .runtime import pick_device
@@ -71,15 +73,10 @@ def start(device: str | None = None) -> Workers:
     dev = pick_device(prefer)
     if dev.type == "cuda":
         if prefer not in (None, "cuda"):
-            raise ValueError(
-                f"device={device!r}: under torchrun every process takes its own GPU (cuda:LOCAL_RANK); "
-                "use device 'cuda' or 'auto'."
-            )
+            raise ValueError(message("torchrun_device_index", device=device))
         if local >= torch.cuda.device_count():
-            raise ValueError(
-                f"process {rank} wants GPU cuda:{local}, but this machine has {torch.cuda.device_count()}: "
-                "start at most one process per GPU (torchrun --nproc-per-node)."
-            )
+            count = torch.cuda.device_count()
+            raise ValueError(message("torchrun_too_few_gpus", rank=rank, local=local, count=count))
         dev = torch.device("cuda", local)
         torch.cuda.set_device(dev)
     backend = "nccl" if dev.type == "cuda" else "gloo"
@@ -106,13 +103,9 @@ def shard(num_tasks: int, rank: int, world_size: int) -> slice:
     >>> [shard(10, r, 3) for r in range(3)]
     [slice(0, 4, None), slice(4, 7, None), slice(7, 10, None)]
     """
-    if not 0 <= rank < world_size:
-        raise ValueError(f"rank must be between 0 and {world_size - 1}; got {rank}.")
+    check_int("rank", rank, low=0, high=world_size - 1)
     if num_tasks < world_size:
-        raise ValueError(
-            f"n (tasks per meta-batch) = {num_tasks} is smaller than the number of processes ({world_size}): "
-            "every process needs at least one task."
-        )
+        raise ValueError(message("shard_too_few_tasks", n=num_tasks, processes=world_size))
     size, extra = divmod(num_tasks, world_size)
     begin = rank * size + min(rank, extra)
     return slice(begin, begin + size + (rank < extra))

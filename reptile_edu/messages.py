@@ -271,6 +271,116 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "matplotlib 找不到中文（CJK）字体，因此图表文字改用英文（否则会显示为空白方框）。"
         "请安装一种中文字体，例如运行 `sudo apt install fonts-noto-cjk`，然后重启内核。",
     ),
+    # python -m reptile_edu.train: its settings (reptile_edu.train_config), checkpoints, processes
+    "train_bad_setting": ("error in {where}: {error}", "{where} içinde hata: {error}", "{where} 有误：{error}"),
+    "train_stopped_at_once": (
+        "stopped at once; the same command resumes from the last checkpoint.",
+        "hemen durduruldu; aynı komut son kontrol noktasından devam eder.",
+        "已立即停止；再次运行同一条命令会从最近的检查点继续。",
+    ),
+    "config_unknown_field": (
+        "unknown field {name!r}; the fields are: {fields}.",
+        "bilinmeyen alan {name!r}; alanlar şunlar: {fields}.",
+        "未知字段 {name!r}；可用的字段有：{fields}。",
+    ),
+    "config_only_for": (
+        "field {name!r} applies to family {only!r} only; this run is {family!r}.",
+        "{name!r} alanı yalnızca {only!r} ailesi için geçerli; bu çalışma {family!r}.",
+        "字段 {name!r} 只适用于任务族 {only!r}；本次运行是 {family!r}。",
+    ),
+    "config_bool": (
+        "{name} must be true or false; got {value!r}.",
+        "{name} true ya da false olmalı; {value!r} verildi.",
+        "{name} 必须是 true 或 false，但传入的是 {value!r}。",
+    ),
+    "config_device": (
+        "device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {value!r}.",
+        "device 'auto', 'cpu', 'cuda' ya da 'cuda:N' olmalı; {value!r} verildi.",
+        "device 必须是 'auto'、'cpu'、'cuda' 或 'cuda:N'，但传入的是 {value!r}。",
+    ),
+    "config_batch_divides": (
+        "{name} must divide the number of support points per task ({support}); got {size}.",
+        "{name}, görev başına destek noktası sayısını ({support}) tam bölmeli; {size} verildi.",
+        "{name} 必须能整除每个任务的支持点数（{support}），但传入的是 {size}。",
+    ),
+    "config_folder": (
+        "{name} must be a folder name (a non-empty string); got {value!r}.",
+        "{name} bir klasör adı (boş olmayan bir metin) olmalı; {value!r} verildi.",
+        "{name} 必须是文件夹名（非空字符串），但传入的是 {value!r}。",
+    ),
+    "config_file_suffix": (
+        "config file {path} must end in .toml or .json.",
+        "yapılandırma dosyası {path} .toml ya da .json ile bitmeli.",
+        "配置文件 {path} 的扩展名必须是 .toml 或 .json。",
+    ),
+    "config_file_unreadable": (
+        "cannot read config file {path}: {reason}.",
+        "yapılandırma dosyası {path} okunamıyor: {reason}.",
+        "无法读取配置文件 {path}：{reason}。",
+    ),
+    "config_file_invalid": (
+        "config file {path} is not valid {kind}: {reason}.",
+        "yapılandırma dosyası {path} geçerli bir {kind} değil: {reason}.",
+        "配置文件 {path} 不是有效的 {kind}：{reason}。",
+    ),
+    "config_file_table": (
+        "config file {path} must hold a table of field = value pairs.",
+        "yapılandırma dosyası {path}, alan = değer çiftlerinden oluşan bir tablo içermeli.",
+        "配置文件 {path} 必须是由“字段 = 值”组成的表。",
+    ),
+    "config_resume_differs": (
+        "the checkpoint in {folder} was made with {was}; this run asks for {now}. Resume with the same "
+        "settings, choose another checkpoint_dir, or start over with --restart.",
+        "{folder} içindeki kontrol noktası {was} ile oluşturulmuş; bu çalışma {now} istiyor. Aynı ayarlarla "
+        "devam edin, başka bir checkpoint_dir seçin ya da --restart ile baştan başlayın.",
+        "{folder} 中的检查点是用 {was} 生成的；本次运行要求 {now}。请用相同的设置继续、换一个 checkpoint_dir，"
+        "或用 --restart 从头开始。",
+    ),
+    "config_steps_behind": (
+        "steps must be ≥ {step}: the checkpoint in {folder} is at that step.",
+        "steps en az {step} olmalı: {folder} içindeki kontrol noktası o adımda.",
+        "steps 必须 ≥ {step}：{folder} 中的检查点已经到了这一步。",
+    ),
+    "config_meta_batch_processes": (
+        "{name} must be ≥ the number of processes ({processes}), so that every process adapts at least one "
+        "task; got {n}.",
+        "{name} en az süreç sayısı ({processes}) kadar olmalı ki her süreç en az bir görev uyarlasın; {n} verildi.",
+        "{name} 必须 ≥ 进程数（{processes}），这样每个进程至少适应一个任务；但传入的是 {n}。",
+    ),
+    "checkpoint_damaged": (
+        "the checkpoint {path} is damaged or not a reptile-edu checkpoint ({kind}). Delete it, or start over "
+        "with --restart.",
+        "{path} kontrol noktası bozuk ya da bir reptile-edu kontrol noktası değil ({kind}). Silin ya da "
+        "--restart ile baştan başlayın.",
+        "检查点 {path} 已损坏，或者不是 reptile-edu 的检查点（{kind}）。请删除它，或用 --restart 从头开始。",
+    ),
+    "checkpoint_missing": (
+        "no checkpoint in {folder}: run python -m reptile_edu.train first.",
+        "{folder} içinde kontrol noktası yok: önce python -m reptile_edu.train çalıştırın.",
+        "{folder} 中没有检查点：请先运行 python -m reptile_edu.train。",
+    ),
+    "shard_too_few_tasks": (
+        "n (tasks per meta-batch) = {n} is smaller than the number of processes ({processes}): every process "
+        "needs at least one task.",
+        "n (meta-yığındaki görev sayısı) = {n}, süreç sayısından ({processes}) küçük: her sürecin en az bir "
+        "göreve ihtiyacı var.",
+        "n（元批次中的任务数）= {n}，小于进程数（{processes}）：每个进程至少需要一个任务。",
+    ),
+    "torchrun_device_index": (
+        "device={device!r}: under torchrun every process takes its own GPU (cuda:LOCAL_RANK); use device "
+        "'cuda' or 'auto'.",
+        "device={device!r}: torchrun altında her süreç kendi GPU'sunu alır (cuda:LOCAL_RANK); device olarak "
+        "'cuda' ya da 'auto' kullanın.",
+        "device={device!r}：在 torchrun 下每个进程使用自己的 GPU（cuda:LOCAL_RANK）；请把 device 设为 'cuda' 或 'auto'。",
+    ),
+    "torchrun_too_few_gpus": (
+        "process {rank} wants GPU cuda:{local}, but this machine has {count}: start at most one process per "
+        "GPU (torchrun --nproc-per-node).",
+        "{rank}. süreç cuda:{local} GPU'sunu istiyor, ama bu makinede {count} GPU var: GPU başına en fazla bir "
+        "süreç başlatın (torchrun --nproc-per-node).",
+        "进程 {rank} 需要 GPU cuda:{local}，但这台机器只有 {count} 块 GPU：每块 GPU 最多启动一个进程"
+        "（torchrun --nproc-per-node）。",
+    ),
 }
 
 # Argument names that carry words (the Python name and symbol stay; the words are translated).
@@ -285,6 +395,14 @@ ARGUMENTS: dict[str, tuple[str, str, str]] = {
         "eval_k（评估时的内循环步数）",
     ),
     "eval_eta (η in evaluation)": ("eval_eta (η in evaluation)", "eval_eta (değerlendirmedeki η)", "eval_eta（评估时的 η）"),
+    # the fields of python -m reptile_edu.train whose names carry words
+    "eta (η)": ("eta (η)", "eta (η)", "eta（η）"),
+    "epsilon (ε)": ("epsilon (ε)", "epsilon (ε)", "epsilon（ε）"),
+    "meta_batch (n, tasks per meta-batch)": (
+        "meta_batch (n, tasks per meta-batch)",
+        "meta_batch (n, meta-yığındaki görev sayısı)",
+        "meta_batch（n，元批次中的任务数）",
+    ),
 }
 
 # Method names that are words (Reptile, MAML, FOMAML are names and stay).

@@ -45,7 +45,7 @@ from .episodes import Episodes
 from .evaluation import evaluate
 from .i18n import LANG_ENV, set_language, tr
 from .inner import InnerLoop
-from .messages import message
+from .messages import argument, message
 from .methods import DivergenceError
 from .models import MLP, ConvNet
 from .runtime import seed_everything
@@ -238,10 +238,10 @@ def _train(
 ) -> TrainResult:
     folder = Path(config.checkpoint_dir)
     if config.meta_batch < workers.world_size:
+        name = argument("meta_batch (n, tasks per meta-batch)")
         raise ConfigError(
             "meta_batch",
-            f"meta_batch (n, tasks per meta-batch) must be ≥ the number of processes ({workers.world_size}), "
-            f"so that every process adapts at least one task; got {config.meta_batch}.",
+            message("config_meta_batch_processes", name=name, processes=workers.world_size, n=config.meta_batch),
         )
     tasks = build_tasks(config, workers)
     generator = seed_everything(config.seed)  # the same initial θ and task draws on every rank
@@ -325,13 +325,10 @@ def _resume(
     if changed:
         was = ", ".join(f"{name}={saved.config.get(name)!r}" for name in changed)
         now = ", ".join(f"{name}={getattr(config, name)!r}" for name in changed)
-        raise ConfigError(
-            changed[0],
-            f"the checkpoint in {config.checkpoint_dir} was made with {was}; this run asks for {now}. Resume with "
-            "the same settings, choose another checkpoint_dir, or start over with --restart.",
-        )
+        folder = config.checkpoint_dir
+        raise ConfigError(changed[0], message("config_resume_differs", folder=folder, was=was, now=now))
     if saved.step > config.steps:
-        raise ConfigError("steps", f"steps must be ≥ {saved.step}: the checkpoint in {config.checkpoint_dir} is there.")
+        raise ConfigError("steps", message("config_steps_behind", step=saved.step, folder=config.checkpoint_dir))
     model.load_state_dict(saved.model)
     if optimizer is not None:
         optimizer.load_state_dict(saved.optimizer)
@@ -387,7 +384,7 @@ def load_trained(folder: str | Path, device: torch.device | str = "cpu") -> nn.M
     """The meta-trained model (θ) from a run folder's checkpoint, on ``device``."""
     saved = ckpt.load(folder)
     if saved is None:
-        raise FileNotFoundError(f"no checkpoint in {folder}: run python -m reptile_edu.train first.")
+        raise FileNotFoundError(message("checkpoint_missing", folder=folder))
     model = build_model(make_config(saved.config))
     model.load_state_dict(saved.model)
     return model.to(device)
@@ -436,19 +433,19 @@ def main(argv: list[str] | None = None) -> int:
         config = make_config({**from_file, **flags})
     except ConfigError as err:
         where = f"--{err.field.replace('_', '-')}" if err.field in flags else (args.config or "config")
-        parser.exit(2, f"{parser.prog}: error in {where}: {err}\n")
+        parser.exit(2, f"{parser.prog}: {message('train_bad_setting', where=where, error=err)}\n")
     if args.print_config:
         print(config.to_toml(), end="")
         return 0
     try:
         train(config, restart=args.restart, progress=not args.no_progress)
     except ConfigError as err:
-        parser.exit(2, f"{parser.prog}: error in {err.field}: {err}\n")
+        parser.exit(2, f"{parser.prog}: {message('train_bad_setting', where=err.field, error=err)}\n")
     except (ckpt.CheckpointError, DivergenceError) as err:
         print(f"{parser.prog}: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"{parser.prog}: stopped at once; the same command resumes from the last checkpoint.", file=sys.stderr)
+        print(f"{parser.prog}: {message('train_stopped_at_once')}", file=sys.stderr)
         return 130
     return 0
 

@@ -3,7 +3,7 @@
 A run is defined by a flat set of fields (below). They come from three places, later ones winning:
 the defaults of the task family, a config file (TOML or JSON, same field names), and command-line
 flags. A field that is missing, of the wrong type or outside its range raises ``ConfigError``,
-which names the field and its allowed range.
+which names the field and its allowed range (in the language of ``set_language()``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ._checks import check_choice, check_int, check_positive
 from .inner import INNER_OPTIMIZERS
+from .messages import argument, message
 from .methods import OUTER_OPTIMIZERS
 
 if sys.version_info >= (3, 11):
@@ -197,17 +198,18 @@ def read_config_file(path: str | Path) -> dict[str, object]:
     """The fields in a ``.toml`` or ``.json`` config file (a flat table of ``field = value``)."""
     path = Path(path)
     if path.suffix not in (".toml", ".json"):
-        raise ConfigError("config", f"config file {path} must end in .toml or .json.")
+        raise ConfigError("config", message("config_file_suffix", path=path))
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ConfigError("config", f"cannot read config file {path}: {err.strerror or err}.") from None
+        raise ConfigError("config", message("config_file_unreadable", path=path, reason=err.strerror or err)) from None
     try:
         values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError("config", f"config file {path} is not valid {path.suffix[1:].upper()}: {err}.") from None
+        kind = path.suffix[1:].upper()
+        raise ConfigError("config", message("config_file_invalid", path=path, kind=kind, reason=err)) from None
     if not isinstance(values, dict):
-        raise ConfigError("config", f"config file {path} must hold a table of field = value pairs.")
+        raise ConfigError("config", message("config_file_table", path=path))
     return values
 
 
@@ -215,12 +217,12 @@ def make_config(values: Mapping[str, object]) -> TrainConfig:
     """A checked ``TrainConfig`` from field values (missing ones take the family's defaults)."""
     for name in values:
         if name not in FIELD_NAMES:
-            raise ConfigError(name, f"unknown field {name!r}; the fields are: {', '.join(FIELD_NAMES)}.")
+            raise ConfigError(name, message("config_unknown_field", name=name, fields=", ".join(FIELD_NAMES)))
     family = _check("family", lambda v: check_choice("family", v, FAMILIES), values.get("family", "sine"))
     given = {name: value for name, value in values.items() if value is not None}
     for name, only in ONLY_FOR.items():
         if name in given and only != family:
-            raise ConfigError(name, f"field {name!r} applies to family {only!r} only; this run is {family!r}.")
+            raise ConfigError(name, message("config_only_for", name=name, only=only, family=family))
     merged: dict[str, object] = dict.fromkeys(FIELD_NAMES)
     merged.update(COMMON_DEFAULTS)
     merged.update(FAMILY_DEFAULTS[family])
@@ -242,13 +244,13 @@ def _check(name: str, check: Callable[[object], object], value: object) -> objec
 
 def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be true or false; got {value!r}.")
+        raise TypeError(message("config_bool", name=argument(name), value=value))
     return value
 
 
 def _check_device(value: object) -> str:
     if not isinstance(value, str) or not (value in ("auto", "cpu", "cuda") or value.startswith("cuda:")):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {value!r}.")
+        raise ValueError(message("config_device", value=value))
     return value
 
 
@@ -301,13 +303,13 @@ def _check_batch_size(name: str, value: object, shots: object, ways: object) -> 
     support = int(shots) * (int(ways) if ways is not None else 1)  # type: ignore[call-overload]
     size = check_int(name, value, low=1, high=support)
     if support % size:
-        raise ValueError(f"{name} must divide the number of support points per task ({support}); got {size}.")
+        raise ValueError(message("config_batch_divides", name=argument(name), support=support, size=size))
     return size
 
 
 def _check_folder(name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a folder name (a non-empty string); got {value!r}.")
+        raise ValueError(message("config_folder", name=argument(name), value=value))
     return value
 
 

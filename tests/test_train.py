@@ -247,3 +247,15 @@ def test_the_command_speaks_the_language_of_reptile_edu_lang(tmp_path, monkeypat
     assert "sinüs görevleri" in out and "bitti: 2 dış adım" in out
     assert main([*args, "--checkpoint-dir", str(tmp_path)]) == 0
     assert "yapılacak bir şey yok" in capsys.readouterr().out
+
+
+def test_a_bad_setting_is_explained_in_the_learners_language(tmp_path):
+    set_language("zh")  # the autouse fixture puts English back
+    with pytest.raises(ConfigError, match=r"k（内循环步数）必须是 ≥ 1 的整数，但传入的是 0。") as err:
+        _config(tmp_path, k=0)
+    assert err.value.field == "k"
+    with pytest.raises(ConfigError, match=r"meta_batch（n，元批次中的任务数）必须是整数"):
+        _config(tmp_path, meta_batch="ten")
+    set_language("tr")
+    with pytest.raises(ConfigError, match=r"'ways' alanı yalnızca 'characters' ailesi için geçerli"):
+        _config(tmp_path, ways=5)
