@@ -146,21 +146,51 @@ def test_two_steps_checker_accepts_the_exact_expansion_and_names_the_slips():
         assert not result and expected in result.reason, (expected, result.reason)
 
 
-def test_maml_chain_rule_checker_agrees_with_autograd_and_names_the_slips():
+def _chain_right(g, hvps, eta):
+    for hvp in reversed(hvps):  # the last step's Jacobian meets ∇L_q(θ̃) first
+        g = g - eta * hvp(g)
+    return g
+
+
+def test_chain_rule_reference_is_the_autograd_meta_gradient():
+    """The product of the k Jacobians (I − ηH_i), applied to ∇L_q(θ̃), is the package's second-order gradient."""
+    from reptile_edu.exercises.maml import _chain_problem
+
+    for k in (1, 2, 3):
+        g_query, hvps, autograd_grad = _chain_problem(k, 0.1)
+        assert torch.allclose(_chain_right(g_query, hvps, 0.1), autograd_grad, atol=1e-10)
+        assert not torch.allclose(g_query, autograd_grad, atol=1e-4)  # the Hessian terms matter here
+
+
+def test_maml_chain_rule_checker_accepts_any_k_and_names_the_slips():
     i18n.set_language("en")
-    assert check_maml_chain_rule(lambda g, hvp, eta: g - eta * hvp(g))
+    assert check_maml_chain_rule(_chain_right)
+
+    def apply(order, sign=-1.0, scale=None):
+        def fn(g, hvps, eta):
+            for i in order(len(hvps)):
+                g = g + sign * (eta if scale is None else scale) * hvps[i](g)
+            return g
+
+        return fn
+
+    backward = lambda k: list(reversed(range(k)))  # noqa: E731
     cases = {
-        "FOMAML's direction": lambda g, hvp, eta: g,
-        "wrong sign": lambda g, hvp, eta: g + eta * hvp(g),
-        "η is missing": lambda g, hvp, eta: g - hvp(g),
-        "Only the Hessian term": lambda g, hvp, eta: -eta * hvp(g),
-        "off by 1": lambda g, hvp, eta: torch.zeros_like(g),
+        "FOMAML's direction": lambda g, hvps, eta: g,
+        "Only one step's Jacobian": apply(lambda k: [0]),
+        "wrong order": apply(lambda k: list(range(k))),
+        "added the Hessian terms": lambda g, hvps, eta: g - eta * sum(h(g) for h in hvps),
+        "wrong sign": apply(backward, sign=1.0),
+        "η is missing": apply(backward, scale=1.0),
+        "not for k = 3": lambda g, hvps, eta: _chain_right(g, hvps, eta) if len(hvps) < 3 else g,
+        "off by 1": lambda g, hvps, eta: torch.zeros_like(g),
+        "raised IndexError": lambda g, hvps, eta: hvps[5](g),
     }
     for expected, fn in cases.items():
         result = check_maml_chain_rule(fn)
         assert not result and expected in result.reason, (expected, result.reason)
     i18n.set_language("zh")
     try:
-        assert "雅可比矩阵" in check_maml_chain_rule(lambda g, hvp, eta: g).reason
+        assert "雅可比矩阵" in check_maml_chain_rule(lambda g, hvps, eta: g).reason
     finally:
         i18n.set_language("en")

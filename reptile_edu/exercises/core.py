@@ -92,9 +92,9 @@ def check_number(value: object, expected: float, *, rtol: float = 1e-3) -> Check
     return Check(True, message("right")) if error <= rtol else Check(False, message("wrong_value", error=error))
 
 
-def first_match(got: torch.Tensor, variants: dict[str, torch.Tensor]) -> str | None:
-    """The key of the first wrong variant that ``got`` equals (a named mistake), or None."""
+def first_match(got: torch.Tensor, variants: dict[str, torch.Tensor | list[torch.Tensor]]) -> str | None:
+    """The key of the first wrong variant (or list of variants) that ``got`` equals (a named mistake), or None."""
     for key, wrong in variants.items():
-        if close(got, wrong):
+        if any(close(got, w) for w in (wrong if isinstance(wrong, list) else [wrong])):
             return key
     return None
