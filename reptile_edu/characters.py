@@ -7,11 +7,13 @@ draws episodes from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
 
 from ._checks import check_choice, check_int
+from .i18n import tr
 
 IMAGE_SIZE = 28
 SPLITS = ("train", "test", "all")
@@ -61,6 +63,26 @@ class CharacterSet:
             f"CharacterSet({self.source or 'characters'}: {self.num_classes} classes × {self.num_instances} "
             f"instances, {len(self.alphabets)} alphabets, {tuple(self.images.shape[2:])} pixels)"
         )
+
+    def __str__(self) -> str:
+        """What ``print(characters)`` shows a learner, in the language of ``set_language()``."""
+        height, width = self.images.shape[2:]
+        return tr(
+            "character_set",
+            source=self.source_name(),
+            classes=self.num_classes,
+            instances=self.num_instances,
+            alphabets=len(self.alphabets),
+            height=height,
+            width=width,
+        )
+
+    def source_name(self) -> str:
+        """``source`` as a learner reads it: the built-in alphabets' name in the current language."""
+        seed = re.fullmatch(r"built-in alphabets \(seed (-?\d+)\)", self.source)
+        if seed:
+            return tr("builtin_alphabets", seed=seed.group(1))
+        return self.source or tr("characters")
 
     def float_images(self) -> torch.Tensor:
         """The images as floats in [0, 1] (ink = 1), ``[C, I, 1, 28, 28]``."""

@@ -320,6 +320,37 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "{model} 的输入形状应为 {expected}，但任务给出的 x 形状为 {got}。请使用与这些数据相符的模型："
         "正弦任务的点 [T, N, 1] 用 MLP()，字符图像 [T, N, 1, 28, 28] 用 ConvNet(ways=N)。",
     ),
+    # what print() shows of the package's objects (their repr stays English, for developers)
+    "character_set": (
+        "{source}: {classes} classes × {instances} instances, {alphabets} alphabets, {height} × {width} pixels",
+        "{source}: {classes} sınıf × {instances} örnek, {alphabets} alfabe, {height} × {width} piksel",
+        "{source}：{classes} 个类别 × 每类 {instances} 个样本，{alphabets} 个字母表，{height} × {width} 像素",
+    ),
+    "builtin_alphabets": (
+        "built-in alphabets (seed {seed})",
+        "yerleşik alfabeler (tohum {seed})",
+        "内置字母表（随机种子 {seed}）",
+    ),
+    "characters": ("characters", "karakterler", "字符"),
+    "episode_sampler": (
+        "{ways}-way {shots}-shot episodes, {queries} queries per class, drawn from {classes} classes × "
+        "{instances} instances{rotations}",
+        "{ways} sınıflı, sınıf başına {shots} örnekli bölümler (her sınıftan {queries} sorgu örneğiyle), "
+        "{classes} sınıf × {instances} örnekten çekiliyor{rotations}",
+        "{ways} 类 {shots} 样本的情节，每类 {queries} 个查询样本，从 {classes} 个类别 × 每类 {instances} 个样本中抽取"
+        "{rotations}",
+    ),
+    "rotations_as_classes": (
+        " (rotations count as new classes)",
+        " (döndürülmüş hâller ayrı sınıf sayılıyor)",
+        "（旋转后的字符算作新类别）",
+    ),
+    "machine": (
+        "{cpu}, {cores} CPU cores, torch {torch} with {threads} thread(s)",
+        "{cpu}, {cores} CPU çekirdeği, torch {torch}, {threads} iş parçacığı",
+        "{cpu}，{cores} 个 CPU 核心，torch {torch}，{threads} 个线程",
+    ),
+    "machine_cuda": ("{gpu} (CUDA); host: {host}", "{gpu} (CUDA); ana makine: {host}", "{gpu}（CUDA）；主机：{host}"),
     # lesson 08: reinforcement learning
     "policy_loss": ("policy loss", "politika kaybı", "策略损失"),
     "value_loss": ("value (critic) loss", "değer (eleştirmen) kaybı", "价值（评论家）损失"),

@@ -295,13 +295,16 @@ def _cpu_model() -> str:
     return found or platform.processor() or platform.machine() or "unknown CPU"
 
 
-def machine(device: torch.device | str | None = None) -> str:
-    """A one-line description of where timings were taken: CPU model and cores (and the GPU on CUDA)."""
-    threads = torch.get_num_threads()
-    text = f"{_cpu_model()}, {os.cpu_count()} CPU cores, torch {torch.__version__} with {threads} thread(s)"
+def machine(device: torch.device | str | None = None, lang: str | None = None) -> str:
+    """A one-line description of where timings were taken: CPU model and cores (and the GPU on CUDA), in
+    ``lang`` (default: the language of ``set_language()``)."""
+    from .i18n import tr
+
+    cores, threads = os.cpu_count(), torch.get_num_threads()
+    text = tr("machine", lang, cpu=_cpu_model(), cores=cores, torch=torch.__version__, threads=threads)
     dev = torch.device(device) if device is not None else None
     if dev is not None and dev.type == "cuda":
-        text = f"{torch.cuda.get_device_name(dev)} (CUDA); host: {text}"
+        text = tr("machine_cuda", lang, gpu=torch.cuda.get_device_name(dev), host=text)
     return text
 
 
@@ -315,7 +318,7 @@ def load_average() -> list[float] | None:
 
 def machine_info(device: torch.device | str | None = None) -> dict[str, object]:
     """Everything a result file records about where it was measured: CPU, cores, GPU, versions, torch threads,
-    OpenMP's wait policy, the date and the load average now; ``description`` is ``machine(device)``, and
+    OpenMP's wait policy, the date and the load average now; ``description`` is ``machine(device)`` in English, and
     ``slug`` (e.g. ``intel-xeon-processor-2c``) names result files after the CPU, or after the GPU when
     ``device`` is a CUDA device."""
     from . import __version__
@@ -330,7 +333,7 @@ def machine_info(device: torch.device | str | None = None) -> dict[str, object]:
     named = gpu if gpu is not None and dev is not None and dev.type == "cuda" else cpu
     slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\((r|tm)\)|cpu|@.*", "", named.lower())).strip("-") + f"-{cores}c"
     return {
-        "description": machine(device),
+        "description": machine(device, lang="en"),
         "slug": slug,
         "cpu": cpu,
         "cores": cores,

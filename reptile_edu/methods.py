@@ -113,7 +113,7 @@ def _run(
     device = next(model.parameters()).device
     history = History(method)
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=method, disable=not progress, leave=False)
+    bar = tqdm(range(steps), desc=method_name(method), disable=not progress, leave=False)
     try:
         for s in bar:
             loss = float(one_step(s, source.episodes(meta_batch, generator, device)))

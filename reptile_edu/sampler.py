@@ -19,6 +19,7 @@ import torch
 from ._checks import check_int
 from .characters import CharacterSet
 from .episodes import Episodes
+from .i18n import tr
 from .messages import message, sentence_end
 
 
@@ -83,6 +84,18 @@ class EpisodeSampler:
         return (
             f"EpisodeSampler({self.ways}-way {self.shots}-shot, queries={self.queries}{rot}; "
             f"{self.num_classes} classes × {self.images.shape[1]} instances)"
+        )
+
+    def __str__(self) -> str:
+        """What ``print(sampler)`` shows a learner, in the language of ``set_language()``."""
+        return tr(
+            "episode_sampler",
+            ways=self.ways,
+            shots=self.shots,
+            queries=self.queries,
+            classes=self.num_classes,
+            instances=self.images.shape[1],
+            rotations=tr("rotations_as_classes") if self.rotations else "",
         )
 
     def episodes(

@@ -132,3 +132,36 @@ def test_chinese_package_texts_use_full_width_punctuation_next_to_chinese():
     for table in (MESSAGES, EXERCISES, STRINGS):
         bad = {key: texts[2] for key, texts in table.items() if half_width.search(re.sub(r"\{[^}]*\}", "", texts[2]))}
         assert not bad, bad
+
+
+def test_what_print_shows_of_the_package_objects_follows_the_language(language):
+    """Lesson 02 prints a CharacterSet and an EpisodeSampler, lessons 03 and 07 the machine: a learner reads them
+    in the lesson's language; repr() stays English for developers, and result files name the machine in English."""
+    from reptile_edu.characters import CharacterSet
+    from reptile_edu.measure import machine, machine_info
+
+    chars = CharacterSet(
+        images=torch.zeros(6, 4, 28, 28, dtype=torch.uint8),
+        alphabet_of=torch.tensor([0, 0, 0, 1, 1, 1]),
+        alphabets=("A", "B"),
+        class_names=tuple("abcdef"),
+        source="built-in alphabets (seed 3)",
+    )
+    sampler = EpisodeSampler(chars, ways=5, shots=2, queries=2, rotations=True)
+    english_repr = (repr(chars), repr(sampler))
+    assert english_repr[0] == (
+        "CharacterSet(built-in alphabets (seed 3): 6 classes × 4 instances, 2 alphabets, (28, 28) pixels)"
+    )
+    language("tr")
+    assert str(chars) == "yerleşik alfabeler (tohum 3): 6 sınıf × 4 örnek, 2 alfabe, 28 × 28 piksel"
+    assert str(sampler).startswith("5 sınıflı, sınıf başına 2 örnekli bölümler (her sınıftan 2 sorgu örneğiyle), 24")
+    assert str(sampler).endswith("(döndürülmüş hâller ayrı sınıf sayılıyor)")
+    assert re.search(r", \d+ CPU çekirdeği, torch \S+, \d+ iş parçacığı$", machine("cpu"))
+    language("zh")
+    assert str(chars) == "内置字母表（随机种子 3）：6 个类别 × 每类 4 个样本，2 个字母表，28 × 28 像素"
+    assert str(sampler) == (
+        "5 类 2 样本的情节，每类 2 个查询样本，从 24 个类别 × 每类 4 个样本中抽取（旋转后的字符算作新类别）"
+    )
+    assert re.search(r"，\d+ 个 CPU 核心，torch \S+，\d+ 个线程$", machine("cpu"))
+    assert "CPU cores" in machine_info()["description"]
+    assert (repr(chars), repr(sampler)) == english_repr

@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._checks import check_epsilon, check_int, check_positive
-from ..messages import message
+from ..messages import message, method_name
 from ..meta import reptile_outer_step
 from ..methods import DivergenceError, History
 from ..models import Params
@@ -89,7 +89,7 @@ def _train(
     history = history if history is not None else RLHistory(method)
     offset = history.step[-1] if history.step else 0
     start = time.perf_counter()
-    bar = tqdm(range(steps), desc=method, disable=not progress, leave=False)
+    bar = tqdm(range(steps), desc=method_name(method), disable=not progress, leave=False)
     try:
         for s in bar:
             theta = {n: p.detach() for n, p in policy.named_parameters()}
