@@ -224,7 +224,7 @@ def plot_alignment(
     ax.set_xlabel(plot_text("outer_step"))
     ax.set_ylabel(plot_text("inner_product" if inner_product else "cosine"))
     ax.set_title(plot_text("gradient_alignment"))
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
 

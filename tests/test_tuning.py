@@ -253,3 +253,22 @@ def test_cosine_schedule_checker_accepts_the_formula_and_names_the_usual_slips()
     for expected, fn in cases.items():
         result = check_cosine_schedule(fn)
         assert not result and expected in result.reason, (expected, result.reason)
+
+
+def test_plot_sweep_rings_the_best_finite_mean_and_marks_diverged_runs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from reptile_edu.plots import plot_sweep
+
+    ax = plot_sweep([0.01, 0.02, 0.05], [[0.5, 0.7], [0.2, 0.3], [0.1, float("inf")]], xlabel="η", ylabel="MSE", cap=10)
+    ring, marker = None, None
+    for collection in ax.collections:
+        offsets = collection.get_offsets()
+        if len(offsets) == 1 and collection.get_sizes()[0] == 150:
+            ring = offsets[0]
+        if len(offsets) == 1 and collection.get_sizes()[0] == 60:
+            marker = offsets[0]
+    assert ring is not None and tuple(ring) == (0.02, 0.25)  # 0.05 has a diverged seed: never the best
+    assert marker is not None and tuple(marker) == (0.05, 10.0)  # its ▲ sits at the cap
+    assert ax.get_ylim()[1] == 10
