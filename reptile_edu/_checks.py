@@ -37,6 +37,32 @@ def check_positive(name: str, value: object, *, high: float | None = None) -> fl
     return value
 
 
+def check_non_negative(name: str, value: object) -> float:
+    """Return ``value`` as a float if it is finite and ``≥ 0`` (a weight, or a final ε that may be 0)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(message("number_type", name=argument(name), value=value, type=type(value).__name__))
+    if not math.isfinite(float(value)) or float(value) < 0:
+        raise ValueError(message("non_negative", name=argument(name), value=value))
+    return float(value)
+
+
+def check_fraction(name: str, value: object) -> float:
+    """Return ``value`` as a float if ``0 ≤ value ≤ 1`` (λ of GAE, a quantile q)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(message("number_type", name=argument(name), value=value, type=type(value).__name__))
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(message("between_0_and_1", name=argument(name), value=value))
+    return float(value)
+
+
+def check_divides(name: str, value: int, total: int, of: str = "points") -> int:
+    """Return ``value`` if it divides ``total``: a task's points (``of="points"``), support points
+    (``"support"``) or episodes (``"episodes"``); a minibatch size that does not would leave part of the task out."""
+    if total % value:
+        raise ValueError(message(f"divides_{of}", name=argument(name), value=value, **{of: total}))
+    return value
+
+
 def check_epsilon(value: object, name: str = "ε (epsilon)") -> float:
     """The meta step size ε: finite, > 0; ε > 1 is allowed but warned about (it overshoots θ̃)."""
     eps = check_positive(name, value)

@@ -26,11 +26,12 @@ import torch
 from matplotlib.axes import Axes
 from torch import nn
 
-from ._checks import check_int
+from ._checks import check_divides, check_int
 from .episodes import Episodes
 from .i18n import plot_text
 from .inner import InnerLoop
 from .losses import task_losses
+from .messages import message
 from .models import Params, batched_call, check_model, expand_params, parameters_of
 
 
@@ -61,8 +62,7 @@ def minibatch_gradients(
     check_model(model)
     t, n = x.shape[:2]
     b = check_int("batch_size", batch_size, low=1, high=n)
-    if n % b:
-        raise ValueError(f"batch_size must divide the number of points per task ({n}); got {b}.")
+    check_divides("batch_size", b, n)
     m = n // b
     theta = params if params is not None else parameters_of(model)
     copies = {name: p.detach().clone().unsqueeze(0).repeat(t * m, *([1] * p.dim())) for name, p in theta.items()}
@@ -88,7 +88,7 @@ def off_diagonal_mean(matrices: torch.Tensor) -> float:
     """The mean of the entries i ≠ j of ``[T, m, m]`` matrices: the pairs of different minibatches."""
     m = matrices.shape[-1]
     if m < 2:
-        raise ValueError(f"pairs of different minibatches need at least 2 minibatches per task; got {m}.")
+        raise ValueError(message("two_minibatches", m=m))
     mask = ~torch.eye(m, dtype=torch.bool, device=matrices.device)
     return float(matrices[:, mask].mean())
 
@@ -97,7 +97,7 @@ def across_task_cosine(grads: torch.Tensor) -> float:
     """Mean cos(ḡ_{t,i}, ḡ_{t+1,i}): minibatch i of task t against minibatch i of the next task (``[T, m, P]``,
     T ≥ 2), the contrast to the within-task alignment."""
     if grads.shape[0] < 2:
-        raise ValueError(f"comparing different tasks needs at least 2 probe tasks; got {grads.shape[0]}.")
+        raise ValueError(message("two_tasks", n=grads.shape[0]))
     other = grads.roll(1, dims=0)
     return float(torch.nn.functional.cosine_similarity(grads, other, dim=-1).mean())
 

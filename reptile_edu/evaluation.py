@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._checks import check_int
+from ._checks import check_fraction, check_int
 from .episodes import Episodes, TaskSource, check_source
 from .i18n import tr
 from .inner import InnerLoop
@@ -69,9 +69,7 @@ class Evaluation:
         A task whose loss is NaN or infinite counts as +∞: it pushes the quantile up, as it should,
         and the quantile stays finite as long as fewer than a fraction 1 − q of the tasks diverged.
         """
-        q = float(q)
-        if not 0.0 <= q <= 1.0:
-            raise ValueError(f"q must be between 0 and 1; got {q!r}.")
+        q = check_fraction("q (quantile)", q)
         table = self._table()
         values = torch.where(torch.isnan(table), math.inf, table).sort(dim=1).values
         pos = q * (values.shape[1] - 1)

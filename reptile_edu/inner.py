@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_int, check_positive
+from ._checks import check_choice, check_divides, check_int, check_positive
 from .losses import task_losses
 from .models import Params, batched_call, check_model, expand_params, parameters_of
 
@@ -126,8 +126,7 @@ class InnerLoop:
         if self.batch_size is None:
             return [slice(None)] * self.k
         b = check_int("batch_size", self.batch_size, low=1, high=shots)
-        if shots % b:
-            raise ValueError(f"batch_size must divide the number of support points ({shots}); got {b}.")
+        check_divides("batch_size", b, shots, of="support")
         if self.minibatches == "same":
             return [slice(0, b)] * self.k
         return [slice((i * b) % shots, (i * b) % shots + b) for i in range(self.k)]

@@ -25,7 +25,7 @@ import torch
 from matplotlib.axes import Axes
 from torch import nn
 
-from ._checks import check_epsilon, check_int, check_positive
+from ._checks import check_choice, check_epsilon, check_int, check_positive
 from .episodes import Episodes
 from .i18n import plot_text
 from .losses import task_losses
@@ -151,8 +151,7 @@ def plot_toy_landscape(
     ``objective`` picks the contours: ``"joint"`` (mean_t L_t(θ), what joint training minimises) or
     ``"after_k"`` (mean_t L_t(θ̃_t) after k steps of η, what MAML minimises).
     """
-    if objective not in ("joint", "after_k"):
-        raise ValueError(f"objective must be 'joint' or 'after_k'; got {objective!r}.")
+    check_choice("objective", objective, ("joint", "after_k"))
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5), layout="constrained")
     points = [toy.optima, toy.joint_optimum().view(1, 2), toy.closest_point().view(1, 2)]

@@ -62,6 +62,60 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "无法选择 {name}：{reason}。",
     ),
     "with_reason": ("{error} ({reason}).", "{error} ({reason}).", "{error}（{reason}）。"),
+    "non_negative": (
+        "{name} must be a finite number ≥ 0; got {value!r}.",
+        "{name} sonlu ve 0 ya da daha büyük bir sayı olmalı (≥ 0); {value!r} verildi.",
+        "{name} 必须是 ≥ 0 的有限数，但传入的是 {value!r}。",
+    ),
+    "between_0_and_1": (
+        "{name} must be a number between 0 and 1; got {value!r}.",
+        "{name}, 0 ile 1 arasında bir sayı olmalı; {value!r} verildi.",
+        "{name} 必须是介于 0 和 1 之间的数，但传入的是 {value!r}。",
+    ),
+    "divides_points": (
+        "{name} must divide the number of points per task ({points}); got {value}.",
+        "{name}, görev başına nokta sayısını ({points}) tam bölmeli; {value} verildi.",
+        "{name} 必须能整除每个任务的点数（{points}），但传入的是 {value}。",
+    ),
+    "divides_support": (
+        "{name} must divide the number of support points ({support}); got {value}.",
+        "{name}, destek noktası sayısını ({support}) tam bölmeli; {value} verildi.",
+        "{name} 必须能整除支持集的点数（{support}），但传入的是 {value}。",
+    ),
+    "divides_episodes": (
+        "{name} must divide the number of episodes per task ({episodes}); got {value}.",
+        "{name}, görev başına bölüm sayısını ({episodes}) tam bölmeli; {value} verildi.",
+        "{name} 必须能整除每个任务的情节数（{episodes}），但传入的是 {value}。",
+    ),
+    "two_minibatches": (
+        "pairs of different minibatches need at least 2 minibatches per task (batch_size at most half the "
+        "points); got {m}.",
+        "farklı mini-yığın çiftleri için her görevde en az 2 mini-yığın gerekir (batch_size en fazla nokta "
+        "sayısının yarısı olmalı); {m} verildi.",
+        "要组成不同小批量的配对，每个任务至少需要 2 个小批量（batch_size 最多为点数的一半），但现在只有 {m} 个。",
+    ),
+    "two_tasks": (
+        "comparing different tasks needs at least 2 probe tasks; got {n}.",
+        "farklı görevleri karşılaştırmak için en az 2 deneme görevi gerekir; {n} verildi.",
+        "比较不同任务至少需要 2 个探测任务，但传入的是 {n} 个。",
+    ),
+    "anneal_and_schedule": (
+        "anneal=True asks for the linear schedule, but epsilon is already a schedule ({schedule!r}); pass one "
+        "or the other.",
+        "anneal=True doğrusal takvimi ister, ama epsilon zaten bir takvim ({schedule!r}); ikisinden yalnızca "
+        "birini verin.",
+        "anneal=True 表示使用线性调度，但 epsilon 已经是一个调度（{schedule!r}）；两者只能给一个。",
+    ),
+    "at_least_two_characters": (
+        "characters must have at least 2 classes and 2 instances per class; got {classes} × {instances}.",
+        "characters en az 2 sınıf ve sınıf başına en az 2 örnek içermeli; {classes} × {instances} verildi.",
+        "characters 至少要有 2 个类别、每类至少 2 个样本，但传入的是 {classes} × {instances}。",
+    ),
+    "no_advantages": (
+        "the buffer has no advantages yet: call buffer.compute_advantages() first.",
+        "tamponda henüz avantaj yok: önce buffer.compute_advantages() çağırın.",
+        "缓冲区中还没有优势值：请先调用 buffer.compute_advantages()。",
+    ),
     # Episode sampler: why ways, queries and shots are bounded
     "reason_classes": ("there are {total} classes", "toplam {total} sınıf var", "共有 {total} 个类别"),
     "reason_classes_rotated": (
@@ -395,6 +449,10 @@ ARGUMENTS: dict[str, tuple[str, str, str]] = {
         "eval_k（评估时的内循环步数）",
     ),
     "eval_eta (η in evaluation)": ("eval_eta (η in evaluation)", "eval_eta (değerlendirmedeki η)", "eval_eta（评估时的 η）"),
+    "end (the final ε)": ("end (the final ε)", "end (son ε değeri)", "end（最终的 ε）"),
+    "q (quantile)": ("q (quantile)", "q (yüzdelik)", "q（分位数）"),
+    "λ (lam)": ("λ (lam)", "λ (lam)", "λ（lam）"),
+    "γ (gamma)": ("γ (gamma)", "γ (gamma)", "γ（gamma）"),
     # the fields of python -m reptile_edu.train whose names carry words
     "eta (η)": ("eta (η)", "eta (η)", "eta（η）"),
     "epsilon (ε)": ("epsilon (ε)", "epsilon (ε)", "epsilon（ε）"),

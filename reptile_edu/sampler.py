@@ -58,9 +58,7 @@ class EpisodeSampler:
         num_classes, instances = images.shape[:2]
         total = num_classes * (4 if self.rotations else 1)
         if total < 2 or instances < 2:
-            raise ValueError(
-                f"characters must have at least 2 classes and 2 instances per class; got {num_classes} × {instances}."
-            )
+            raise ValueError(message("at_least_two_characters", classes=num_classes, instances=instances))
         classes = message("reason_classes_rotated" if self.rotations else "reason_classes", total=total)
         self.ways = _check_int_with_reason("ways", ways, 2, total, classes)
         self.queries = _check_int_with_reason(

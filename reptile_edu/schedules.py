@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Real
 
-from ._checks import check_int, check_positive
+from ._checks import check_int, check_non_negative, check_positive
 from .i18n import plot_text
+from .messages import message
 
 
 def _check_end(end: object) -> float:
-    if isinstance(end, bool) or not isinstance(end, Real) or not math.isfinite(float(end)) or float(end) < 0:
-        raise ValueError(f"end (the final ε) must be a finite number ≥ 0; got {end!r}.")
-    return float(end)
+    return check_non_negative("end (the final ε)", end)
 
 
 @dataclass(frozen=True)
@@ -116,9 +114,6 @@ def as_schedule(epsilon: float | Schedule, *, anneal: bool = False) -> Schedule:
     with ``anneal=True`` (the paper's annealing to 0). ``anneal=True`` with a schedule is an error."""
     if isinstance(epsilon, Schedule):
         if anneal:
-            raise ValueError(
-                f"anneal=True asks for the linear schedule, but epsilon is already a schedule ({epsilon!r}); "
-                "pass one or the other."
-            )
+            raise ValueError(message("anneal_and_schedule", schedule=epsilon))
         return epsilon
     return Linear(epsilon) if anneal else Constant(epsilon)

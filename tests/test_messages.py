@@ -165,3 +165,37 @@ def test_what_print_shows_of_the_package_objects_follows_the_language(language):
     assert re.search(r"，\d+ 个 CPU 核心，torch \S+，\d+ 个线程$", machine("cpu"))
     assert "CPU cores" in machine_info()["description"]
     assert (repr(chars), repr(sampler)) == english_repr
+
+
+def test_errors_of_the_tools_lessons_use_follow_the_language(language):
+    """Schedules (ε's end, anneal with a schedule), minibatch sizes, the dynamics probes, GAE's λ and PPO's
+    settings: the same exception types, the argument and its allowed range, in Turkish and Chinese."""
+    from reptile_edu.dynamics import across_task_cosine, off_diagonal_mean
+    from reptile_edu.inner import InnerLoop
+    from reptile_edu.rl.buffer import gae
+    from reptile_edu.rl.ppo import PPOSettings, episode_slices
+    from reptile_edu.schedules import Linear, as_schedule
+
+    rewards = torch.zeros(1, 1, 3)
+    language("tr")
+    with pytest.raises(ValueError, match=r"^λ \(lam\), 0 ile 1 arasında bir sayı olmalı; 1.5 verildi\.$"):
+        gae(rewards, rewards, rewards, lam=1.5)
+    with pytest.raises(ValueError, match=r"^end \(son ε değeri\) sonlu ve 0 ya da daha büyük bir sayı olmalı"):
+        Linear(1.0, end=-1.0)
+    with pytest.raises(ValueError, match=r"^anneal=True doğrusal takvimi ister, ama epsilon zaten bir takvim"):
+        as_schedule(Linear(1.0), anneal=True)
+    with pytest.raises(ValueError, match=r"^batch_size, destek noktası sayısını \(10\) tam bölmeli; 3 verildi\.$"):
+        InnerLoop(k=2, eta=0.1, batch_size=3).slices(10)
+    with pytest.raises(ValueError, match=r"en az 2 mini-yığın gerekir"):
+        off_diagonal_mean(torch.zeros(2, 1, 1))
+    language("zh")
+    with pytest.raises(ValueError, match=r"^entropy_coef 必须是 ≥ 0 的有限数，但传入的是 -0.1。$"):
+        PPOSettings(entropy_coef=-0.1)
+    with pytest.raises(ValueError, match=r"^λ（lam）必须是介于 0 和 1 之间的数，但传入的是 -0.5。$"):
+        PPOSettings(lam=-0.5)
+    with pytest.raises(ValueError, match=r"^batch_episodes 必须能整除每个任务的情节数（10），但传入的是 4。$"):
+        episode_slices(10, 2, 4)
+    with pytest.raises(ValueError, match=r"^比较不同任务至少需要 2 个探测任务，但传入的是 1 个。$"):
+        across_task_cosine(torch.zeros(1, 2, 3))
+    with pytest.raises(TypeError, match=r"^end（最终的 ε）必须是数字"):
+        Linear(1.0, end="0")

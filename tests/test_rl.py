@@ -277,7 +277,7 @@ def test_a_nan_reward_is_reported_with_the_task_and_step():
         (lambda p, f: reptile_rl(torch.nn.Linear(2, 2), f, steps=1, progress=False), "policy must be an ActorCritic"),
         (lambda p, f: collect(p, f, torch.zeros(3), episodes=1), r"tasks \(goal x, goal y\) must be a tensor \[T, 2\]"),
         (lambda p, f: collect(p, f, torch.zeros(1, 2), episodes=0), "episodes must be an integer ≥ 1"),
-        (lambda p, f: PPOSettings(lam=1.5), r"λ \(lam\) must be between 0 and 1"),
+        (lambda p, f: PPOSettings(lam=1.5), r"λ \(lam\) must be a number between 0 and 1"),
         (lambda p, f: PPOSettings(clip=0), "clip must be a finite number > 0"),
         (lambda p, f: CartPoleFamily(gravity=(-1, 2)), "gravity must be a range"),
     ],

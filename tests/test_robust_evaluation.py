@@ -120,7 +120,7 @@ def test_diverged_means_non_finite_or_above_the_factor_times_the_loss_before_ada
     assert ev.diverged_tasks == [2, 3]
     assert ev.worst_task[0] == 3 and math.isnan(ev.worst_task[1])
     assert ev.median == [1.5, pytest.approx((100.0 + 150.0) / 2)]
-    with pytest.raises(ValueError, match="q must be between 0 and 1"):
+    with pytest.raises(ValueError, match=r"^q \(quantile\) must be a number between 0 and 1; got 90\.$"):
         ev.quantile(90)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .._checks import check_positive
+from .._checks import check_fraction, check_positive
 
 
 def gae(
@@ -32,9 +32,7 @@ def gae(
     λ = 0 gives the one-step TD error, λ = 1 the Monte Carlo return minus V.
     """
     gamma = check_positive("γ (gamma)", gamma, high=1.0)
-    lam = float(lam)
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError(f"λ (lam) must be between 0 and 1; got {lam!r}.")
+    lam = check_fraction("λ (lam)", lam)
     not_done = 1.0 - dones.float()
     next_values = torch.cat([values[..., 1:], torch.zeros_like(values[..., :1])], -1)
     deltas = rewards + gamma * next_values * not_done - values

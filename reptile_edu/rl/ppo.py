@@ -13,13 +13,13 @@ each task its own gradient, so the T tasks adapt in one batched computation.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from .._checks import check_choice, check_int, check_positive
+from .._checks import check_choice, check_divides, check_fraction, check_int, check_non_negative, check_positive
 from ..inner import BatchedAdam
+from ..messages import message
 from ..models import Params
 from .buffer import RolloutBuffer
 from .policy import ActorCritic
@@ -45,11 +45,9 @@ class PPOSettings:
     def __post_init__(self) -> None:
         check_positive("clip", self.clip, high=1.0)
         check_positive("value_coef", self.value_coef)
-        if not (math.isfinite(self.entropy_coef) and self.entropy_coef >= 0):
-            raise ValueError(f"entropy_coef must be a finite number ≥ 0; got {self.entropy_coef!r}.")
+        check_non_negative("entropy_coef", self.entropy_coef)
         check_positive("γ (gamma)", self.gamma, high=1.0)
-        if not 0 <= self.lam <= 1:
-            raise ValueError(f"λ (lam) must be between 0 and 1; got {self.lam!r}.")
+        check_fraction("λ (lam)", self.lam)
         if self.batch_episodes is not None:
             check_int("batch_episodes", self.batch_episodes)
         if self.max_grad_norm is not None:
@@ -93,7 +91,7 @@ def ppo_losses(
     total = L_policy + value_coef·L_value − entropy_coef·entropy.
     """
     if batch.advantages is None or batch.targets is None:
-        raise ValueError("the buffer has no advantages yet: call buffer.compute_advantages() first.")
+        raise ValueError(message("no_advantages"))
     obs, actions = batch.obs.flatten(1, 2), batch.actions.flatten(1, 2)
     mask = batch.mask.flatten(1)
     log_probs, entropy = policy.log_prob_entropy(params, obs, actions)
@@ -112,8 +110,7 @@ def episode_slices(episodes: int, k: int, batch_episodes: int | None) -> list[sl
     """Which of a task's episodes each of the k steps uses: all, or the next ``batch_episodes`` in turn."""
     if batch_episodes is None or batch_episodes >= episodes:
         return [slice(None)] * k
-    if episodes % batch_episodes:
-        raise ValueError(f"batch_episodes must divide the episodes per task ({episodes}); got {batch_episodes}.")
+    check_divides("batch_episodes", batch_episodes, episodes, of="episodes")
     return [slice((i * batch_episodes) % episodes, (i * batch_episodes) % episodes + batch_episodes) for i in range(k)]
 
 
