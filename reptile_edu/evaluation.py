@@ -224,7 +224,7 @@ def _raise_if_most_diverged(losses: torch.Tensor, inner: InnerLoop) -> None:
 def _warn_diverged(result: Evaluation, non_finite: int, inner: InnerLoop) -> None:
     """Tell the learner which tasks diverged and what that does to the mean (``DivergedTasksWarning``)."""
     index, worst = result.worst_task
-    message = tr(
+    text = message(
         "tasks_diverged",
         diverged=result.diverged,
         tasks=len(result.final_per_task),
@@ -236,9 +236,9 @@ def _warn_diverged(result: Evaluation, non_finite: int, inner: InnerLoop) -> Non
         median=result.median[-1],
     )
     if non_finite:
-        message += " " + tr("tasks_left_out", n=non_finite)
-    message += " " + tr("tasks_diverged_hint", eta=inner.eta)
-    warnings.warn(message, DivergedTasksWarning, stacklevel=3)
+        text += " " + message("tasks_left_out", n=non_finite)
+    text += " " + message("tasks_diverged_hint", eta=inner.eta)
+    warnings.warn(text, DivergedTasksWarning, stacklevel=3)
 
 
 def _chunks(ep: Episodes, size: int) -> Iterator[Episodes]:

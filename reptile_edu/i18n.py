@@ -280,29 +280,6 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "slice_alpha": ("α on the line θ + α(θ̃ − θ)", "θ + α(θ̃ − θ) doğrusu üzerinde α", "直线 θ + α(θ̃ − θ) 上的 α"),
     "task_n": ("task {t}", "görev {t}", "任务 {t}"),
     "time_per_run_s": ("training time (s)", "eğitim süresi (sn)", "训练时间（秒）"),
-    # package messages
-    "tasks_diverged": (
-        "{diverged} of {tasks} held-out tasks diverged while adapting (their query loss became NaN or infinite, "
-        "or grew above {factor:g} × its value before adaptation). The worst is task {task}: query loss {worst:.3g} "
-        "after {k} steps. The mean is {mean:.3g}, the median {median:.3g}.",
-        "Eğitimde görülmemiş {tasks} görevden {diverged} tanesi uyarlama sırasında ıraksadı (sorgu kaybı NaN ya "
-        "da sonsuz oldu veya uyarlamadan önceki değerinin {factor:g} katını aştı). En kötüsü {task} numaralı görev: "
-        "{k} adımdan sonra sorgu kaybı {worst:.3g}. Ortalama {mean:.3g}, medyan {median:.3g}.",
-        "{tasks} 个留出任务中有 {diverged} 个在适应过程中发散（查询集损失变成 NaN 或无穷大，或超过适应前的 "
-        "{factor:g} 倍）。最差的是第 {task} 号任务：适应 {k} 步后查询集损失为 {worst:.3g}。"
-        "平均值为 {mean:.3g}，中位数为 {median:.3g}。",
-    ),
-    "tasks_left_out": (
-        "Tasks whose loss is NaN or infinite ({n}) are left out of the mean.",
-        "Kaybı NaN ya da sonsuz olan görevler ({n} tane) ortalamaya katılmadı.",
-        "损失为 NaN 或无穷大的任务（{n} 个）未计入平均值。",
-    ),
-    "tasks_diverged_hint": (
-        "Evaluation.diverged_tasks lists them; a smaller η (now {eta:g}) or fewer steps keeps them stable.",
-        "Evaluation.diverged_tasks bu görevleri listeler; daha küçük bir η (şu an {eta:g}) ya da daha az adım "
-        "onları kararlı tutar.",
-        "Evaluation.diverged_tasks 列出了这些任务；减小 η（当前为 {eta:g}）或减少步数可以让它们保持稳定。",
-    ),
     "evaluation_summary": (
         "after {k} steps: mean {mean:.3g} · median {median:.3g} · 90 % of tasks at or below {q90:.3g} · "
         "worst task {task} ({worst:.3g}) · {diverged} of {tasks} tasks diverged",
@@ -310,15 +287,6 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "en kötü görev {task} ({worst:.3g}) · {tasks} görevden {diverged} tanesi ıraksadı",
         "适应 {k} 步后：平均值 {mean:.3g} · 中位数 {median:.3g} · 90% 的任务不高于 {q90:.3g} · "
         "最差任务 {task}（{worst:.3g}）· {tasks} 个任务中 {diverged} 个发散",
-    ),
-    "input_shape_mismatch": (
-        "{model} takes inputs of shape {expected}, but the tasks give x of shape {got}. Use a model built "
-        "for this data: MLP() for sine points [T, N, 1], ConvNet(ways=N) for character images [T, N, 1, 28, 28].",
-        "{model} {expected} biçiminde girdi alır, ama görevlerin verdiği x'in biçimi {got}. Bu veriye uygun "
-        "bir model kullanın: sinüs noktaları [T, N, 1] için MLP(), karakter görüntüleri [T, N, 1, 28, 28] "
-        "için ConvNet(ways=N).",
-        "{model} 的输入形状应为 {expected}，但任务给出的 x 形状为 {got}。请使用与这些数据相符的模型："
-        "正弦任务的点 [T, N, 1] 用 MLP()，字符图像 [T, N, 1, 28, 28] 用 ConvNet(ways=N)。",
     ),
     # what print() shows of the package's objects (their repr stays English, for developers)
     "character_set": (

@@ -174,6 +174,38 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "hint_lr": ("the learning rate (lr={lr:g})", "öğrenme oranını (lr={lr:g})", "学习率（lr={lr:g}）"),
     "method_joint": ("Joint training", "Ortak eğitim", "联合训练"),
     "method_adaptation": ("Adaptation", "Uyarlama", "适应"),
+    # Held-out tasks that diverged (reptile_edu.evaluation), a model given the wrong data (reptile_edu.models)
+    "tasks_diverged": (
+        "{diverged} of {tasks} held-out tasks diverged while adapting (their query loss became NaN or infinite, "
+        "or grew above {factor:g} × its value before adaptation). The worst is task {task}: query loss {worst:.3g} "
+        "after {k} steps. The mean is {mean:.3g}, the median {median:.3g}.",
+        "Eğitimde görülmemiş {tasks} görevden {diverged} tanesi uyarlama sırasında ıraksadı (sorgu kaybı NaN ya "
+        "da sonsuz oldu veya uyarlamadan önceki değerinin {factor:g} katını aştı). En kötüsü {task} numaralı görev: "
+        "{k} adımdan sonra sorgu kaybı {worst:.3g}. Ortalama {mean:.3g}, medyan {median:.3g}.",
+        "{tasks} 个留出任务中有 {diverged} 个在适应过程中发散（查询集损失变成 NaN 或无穷大，或超过适应前的 "
+        "{factor:g} 倍）。最差的是第 {task} 号任务：适应 {k} 步后查询集损失为 {worst:.3g}。"
+        "平均值为 {mean:.3g}，中位数为 {median:.3g}。",
+    ),
+    "tasks_left_out": (
+        "Tasks whose loss is NaN or infinite ({n}) are left out of the mean.",
+        "Kaybı NaN ya da sonsuz olan görevler ({n} tane) ortalamaya katılmadı.",
+        "损失为 NaN 或无穷大的任务（{n} 个）未计入平均值。",
+    ),
+    "tasks_diverged_hint": (
+        "Evaluation.diverged_tasks lists them; a smaller η (now {eta:g}) or fewer steps keeps them stable.",
+        "Evaluation.diverged_tasks bu görevleri listeler; daha küçük bir η (şu an {eta:g}) ya da daha az adım "
+        "onları kararlı tutar.",
+        "Evaluation.diverged_tasks 列出了这些任务；减小 η（当前为 {eta:g}）或减少步数可以让它们保持稳定。",
+    ),
+    "input_shape_mismatch": (
+        "{model} takes inputs of shape {expected}, but the tasks give x of shape {got}. Use a model built "
+        "for this data: MLP() for sine points [T, N, 1], ConvNet(ways=N) for character images [T, N, 1, 28, 28].",
+        "{model} {expected} biçiminde girdi alır, ama görevlerin verdiği x'in biçimi {got}. Bu veriye uygun "
+        "bir model kullanın: sinüs noktaları [T, N, 1] için MLP(), karakter görüntüleri [T, N, 1, 28, 28] "
+        "için ConvNet(ways=N).",
+        "{model} 的输入形状应为 {expected}，但任务给出的 x 形状为 {got}。请使用与这些数据相符的模型："
+        "正弦任务的点 [T, N, 1] 用 MLP()，字符图像 [T, N, 1, 28, 28] 用 ConvNet(ways=N)。",
+    ),
     # Devices and settings (reptile_edu.runtime)
     "device_unknown": (
         "device must be 'cpu', 'cuda' or 'cuda:N'; got {value!r}.",

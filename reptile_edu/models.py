@@ -29,7 +29,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from ._checks import check_choice, check_int
-from .i18n import tr
+from .messages import message
 
 Params = dict[str, torch.Tensor]
 
@@ -238,7 +238,7 @@ def check_input(model: nn.Module, x: torch.Tensor) -> None:
     if expected is None or (x.dim() >= 2 and tuple(x.shape[2:]) == tuple(expected)):
         return
     raise ValueError(
-        tr(
+        message(
             "input_shape_mismatch",
             model=type(model).__name__,
             expected="[T, N, " + ", ".join(map(str, expected)) + "]",
