@@ -131,6 +131,16 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "adaptation": ("Adaptation to held-out tasks", "Görülmemiş görevlere uyarlama", "在留出任务上的适应"),
     "joint": ("joint training", "ortak eğitim", "联合训练"),
     "scratch": ("random start", "rastgele başlangıç", "随机初始化"),
+    # lesson 06's few-shot methods
+    "reptile_nt": ("Reptile (non-transductive)", "Reptile (transdüktif olmayan)", "Reptile（非直推式）"),
+    "pretrain": ("all-class pre-training + fine-tuning", "tüm sınıflarla ön eğitim + ince ayar", "全类别预训练 + 微调"),
+    "protonet": ("Prototypical Networks", "prototip ağları", "原型网络"),
+    "protonet_nt": (
+        "Prototypical Networks (non-transductive)",
+        "prototip ağları (transdüktif olmayan)",
+        "原型网络（非直推式）",
+    ),
+    "nearest": ("nearest neighbour (pixels)", "en yakın komşu (pikseller)", "最近邻（像素）"),
     # lessons 01–02
     "sgd_steps": ("SGD steps", "SGD adım sayısı", "SGD 步数"),
     "support_set": ("support set", "destek kümesi", "支持集"),
@@ -527,7 +537,15 @@ def _quiet_font_weight_warnings() -> None:
 # ------------------------------------------------------------------------------- names and tables
 
 #: Methods whose names are translated (key in STRINGS); Reptile, MAML, FOMAML are names and stay.
-METHOD_KEYS = {"Joint training": "joint", "Random start": "scratch"}
+METHOD_KEYS = {
+    "Joint training": "joint",
+    "Random start": "scratch",
+    "Reptile (non-transductive)": "reptile_nt",
+    "All-class pre-training + fine-tuning": "pretrain",
+    "Prototypical Networks": "protonet",
+    "Prototypical Networks (non-transductive)": "protonet_nt",
+    "Nearest neighbour (pixels)": "nearest",
+}
 
 
 def method_name(name: str, lang: str | None = None) -> str:

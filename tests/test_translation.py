@@ -192,6 +192,26 @@ def test_method_names_are_the_ones_the_plots_show():
         i18n.set_language("en")
 
 
+def test_every_few_shot_method_of_the_benchmark_has_a_name_in_each_language():
+    """Lesson 06 prints benchmarks/fewshot.py's table with method_name(): no column may stay in English."""
+    import importlib.util
+
+    from reptile_edu import i18n
+
+    spec = importlib.util.spec_from_file_location("fewshot_bench", ROOT / "benchmarks" / "fewshot.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        del sys.modules[spec.name]
+    for name in bench.COLUMNS:
+        english = i18n.method_name(name, "en")
+        for lang in ("tr", "zh"):
+            translated = i18n.method_name(name, lang)
+            assert translated == english if name == "Reptile" else translated not in (english, name), (name, lang)
+    assert i18n.method_name("Prototypical Networks (non-transductive)", "zh") == "原型网络（非直推式）"
+
 def test_a_percent_sign_in_text_is_not_a_placeholder_but_a_conversion_is():
     assert code_text.placeholder_problem("string", "(± 95 % interval)", "(± %95 aralık)") is None
     assert code_text.placeholder_problem("string", "%d tasks done", "%s görev bitti") is not None
