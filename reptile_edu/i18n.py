@@ -329,6 +329,67 @@ STRINGS: dict[str, tuple[str, str, str]] = {
         "{cpu}，{cores} 个 CPU 核心，torch {torch}，{threads} 个线程",
     ),
     "machine_cuda": ("{gpu} (CUDA); host: {host}", "{gpu} (CUDA); ana makine: {host}", "{gpu}（CUDA）；主机：{host}"),
+    # drawing demo (reptile_edu.drawing_demo, drawing_networks)
+    "demo_training": (
+        "Training the demo's networks (once; then cached)",
+        "Gösterimin ağları eğitiliyor (bir kez; sonra önbellekte)",
+        "正在训练演示用的网络（仅此一次，之后从缓存读取）",
+    ),
+    "demo_title": ("Draw your own characters", "Kendi karakterlerinizi çizin", "画出你自己的字符"),
+    "sine_demo_title": (
+        "Reptile on sine waves (lesson 04)",
+        "Sinüs dalgalarında Reptile (4. ders)",
+        "正弦波上的 Reptile（第 04 课）",
+    ),
+    "demo_help": (
+        "Draw one character on each class pad, then a new drawing of one of them on the query pad, and press "
+        "Classify. Three networks of the same shape adapt to your drawings (and small shifts of them) with k steps "
+        "of SGD at learning rate η, each from its own starting point θ, and show how likely each class is.",
+        "Her sınıf alanına bir karakter, sorgu alanına da bunlardan birinin yeni bir çizimini yapın ve "
+        "Sınıflandır'a basın. Aynı yapıdaki üç ağ, her biri kendi başlangıç noktası θ'dan yola çıkarak, "
+        "çizimlerinize (ve onların biraz kaydırılmış kopyalarına) η öğrenme oranıyla k adım SGD ile uyum sağlar "
+        "ve sorgunun hangi sınıfa ait olduğunu olasılıklarla gösterir.",
+        "在每个类别画板上各画一个字符，再在查询画板上把其中一个重新画一遍，然后点击“分类”。三个结构相同的网络"
+        "各自从自己的初始参数 θ 出发，用学习率 η 做 k 步 SGD，适应你的画（以及把它们稍微平移后的副本），"
+        "然后给出查询图属于每个类别的概率。",
+    ),
+    "demo_ready": (
+        "Draw on every pad, then press Classify. On held-out 3-way 1-shot characters these networks score: "
+        "Reptile's θ {reptile:.0f} %, random θ {random:.0f} %, all-class pre-training {pretrained:.0f} %.",
+        "Her alana çizin, sonra Sınıflandır'a basın. Eğitimde görülmemiş 3 sınıflı, sınıf başına 1 örnekli "
+        "karakter görevlerinde bu ağların doğruluğu: Reptile'ın θ'sı %{reptile:.0f}, rastgele θ %{random:.0f}, "
+        "tüm sınıflarla ön eğitim %{pretrained:.0f}.",
+        "在每个画板上画好后点击“分类”。在留出的 3 类 1 样本字符任务上，这些网络的准确率为："
+        "Reptile 的 θ {reptile:.0f}%，随机 θ {random:.0f}%，全类别预训练 {pretrained:.0f}%。",
+    ),
+    "query_name": ("query", "sorgu", "查询画板"),
+    "list_separator": (", ", ", ", "、"),
+    "query_pad": ("query: which class?", "sorgu: hangi sınıf?", "查询：属于哪一类？"),
+    "clear_pad": ("Clear", "Temizle", "清除"),
+    "classify": ("Classify", "Sınıflandır", "分类"),
+    "classifying": (
+        "Adapting the three networks to your drawings…",
+        "Üç ağ çizimlerinize uyarlanıyor…",
+        "正在让三个网络适应你的画……",
+    ),
+    "pad_empty": (
+        "Nothing to classify yet: draw on {pads} first (an empty pad has no example to learn from).",
+        "Henüz sınıflandırılacak bir şey yok: önce şu alanlara çizin: {pads} (boş bir alanda öğrenilecek örnek yoktur).",
+        "还不能分类：请先在 {pads} 上画画（空白画板没有可学习的样本）。",
+    ),
+    "demo_says": (
+        "{name} says: {c}, with probability {p:.0f} %.",
+        "{name}: {c}, olasılığı %{p:.0f}.",
+        "{name} 的判断：{c}，概率为 {p:.0f}%。",
+    ),
+    "demo_seen": (
+        "What the networks see: your drawings as 28×28 images, like the built-in alphabets",
+        "Ağların gördüğü: çizimleriniz, yerleşik alfabeler gibi 28×28 görüntüler olarak",
+        "网络看到的内容：你的画被转换成与内置字母表相同格式的 28×28 图像",
+    ),
+    "percent": ("{p:.0f} %", "%{p:.0f}", "{p:.0f}%"),
+    "demo_report_line": ("{name}: {bars} → {best}", "{name}: {bars} → {best}", "{name}：{bars} → {best}"),
+    "pretrained_theta": ("all-class pre-training", "tüm sınıflarla ön eğitim", "全类别预训练"),
     # lesson 08: reinforcement learning
     "policy_loss": ("policy loss", "politika kaybı", "策略损失"),
     "value_loss": ("value (critic) loss", "değer (eleştirmen) kaybı", "价值（评论家）损失"),

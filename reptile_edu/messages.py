@@ -467,6 +467,37 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "进程 {rank} 需要 GPU cuda:{local}，但这台机器只有 {count} 块 GPU：每块 GPU 最多启动一个进程"
         "（torchrun --nproc-per-node）。",
     ),
+    # The drawing demo (reptile_edu.drawing, reptile_edu.drawing_networks)
+    "drawing_empty": (
+        "The drawing is empty: draw a character first.",
+        "Çizim boş: önce bir karakter çizin.",
+        "画板是空的：请先画一个字符。",
+    ),
+    "stroke_not_finite": (
+        "strokes[{i}] has a point that is not a finite number; points are (x, y) in pixels of the pad.",
+        "strokes[{i}] içinde sonlu bir sayı olmayan bir nokta var; noktalar, alanın pikselleri cinsinden (x, y) olmalı.",
+        "strokes[{i}] 中有一个点不是有限数；点应当是以画板像素为单位的 (x, y)。",
+    ),
+    "no_ink": (
+        "the character set has no ink in its images, so its drawing style cannot be measured.",
+        "karakter kümesinin görüntülerinde hiç mürekkep yok, bu yüzden çizim biçimi ölçülemez.",
+        "字符集的图像中没有任何笔迹，因此无法测量它的书写样式。",
+    ),
+    "drawing_shapes": (
+        "support must be [T, N, 28, 28] and query [T, Q, 28, 28] with the same T; got {support} and {query}.",
+        "support [T, N, 28, 28], query [T, Q, 28, 28] biçiminde ve aynı T ile verilmeli; {support} ve {query} verildi.",
+        "support 的形状必须是 [T, N, 28, 28]，query 必须是 [T, Q, 28, 28]，且 T 相同；传入的是 {support} 和 {query}。",
+    ),
+    "demo_cache_corrupt": (
+        "The cached demo networks are corrupt ({error}); training them again.",
+        "Önbellekteki gösterim ağları bozuk ({error}); yeniden eğitiliyorlar.",
+        "缓存中的演示网络已损坏（{error}），正在重新训练。",
+    ),
+    "demo_cache_unwritable": (
+        "Could not write the cache in {folder} ({error}); using the networks from memory.",
+        "Önbellek {folder} klasörüne yazılamadı ({error}); bellekteki ağlar kullanılıyor.",
+        "无法在 {folder} 中写入缓存（{error}），改用内存中的网络。",
+    ),
 }
 
 # Argument names that carry words (the Python name and symbol stay; the words are translated).
