@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.reptile-edu-ready
 
-.PHONY: setup lab test test-fast lint clean sync notebooks check-notebooks browser-setup test-browser
+.PHONY: setup lab test test-fast lint clean sync notebooks check-notebooks browser-setup test-browser demo
 
 setup: $(READY)
 
@@ -23,6 +23,16 @@ $(READY): pyproject.toml
 # Jupyter refuses to start as root (a container, a lab machine) unless told --allow-root.
 lab: $(READY)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The drawing demo and lesson 04's playground as pages without code (Voilà), for projecting in class. The
+# browser opens a list of the pages (demos/draw.ipynb, demos/sine.ipynb); ?lang=tr or ?lang=zh at the end of a
+# page's address, or `make demo DEMO_LANG=tr`, switches the language; DEMO_PORT changes the port.
+DEMO_PORT ?= 8866
+DEMO_LANG ?= en
+demo: $(READY)
+	@echo "Drawing demo:         http://localhost:$(DEMO_PORT)/voila/render/draw.ipynb?lang=$(DEMO_LANG)"
+	@echo "Lesson 04 playground: http://localhost:$(DEMO_PORT)/voila/render/sine.ipynb?lang=$(DEMO_LANG)"
+	REPTILE_EDU_LANG=$(DEMO_LANG) $(BIN)/voila demos/ --port=$(DEMO_PORT) --show_tracebacks=True
 
 # Tests and notebooks run on two processes (a notebook stays in one); the models are small enough
 # that one torch thread per process is fastest.

@@ -33,14 +33,18 @@ def english_afterwards():
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Say where the browser test left its screenshots (the test's own print is captured)."""
-    ran = [
-        report
+    """Say where the browser tests left their screenshots (the tests' own prints are captured)."""
+    ran = {
+        report.nodeid.split("::")[0]
         for reports in terminalreporter.stats.values()
         for report in reports
-        if getattr(report, "nodeid", "").startswith("tests/test_browser.py") and getattr(report, "when", "") == "call"
-    ]
-    if ran:
+        if getattr(report, "nodeid", "").startswith("tests/test_browser") and getattr(report, "when", "") == "call"
+    }
+    if "tests/test_browser.py" in ran:
         from test_browser import shots_folder
 
         terminalreporter.write_line(f"browser test screenshots: {shots_folder()}")
+    if "tests/test_browser_drawing.py" in ran:
+        from test_browser_drawing import drawing_shots
+
+        terminalreporter.write_line(f"drawing demo browser test screenshots: {drawing_shots()}")
