@@ -40,11 +40,11 @@ test: $(READY)
 	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest -n 2 --dist loadfile
 
-# The quick tier while working on the package: ruff and every test in tests/ but the browser test; no
+# The quick tier while working on the package: ruff and every test in tests/ but the browser tests; no
 # notebooks are run. About a minute of CPU time, well under 2 minutes on 2 cores.
 test-fast: $(READY)
 	$(BIN)/ruff check .
-	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest tests --ignore=tests/test_browser.py -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest tests --ignore=tests/test_browser.py --ignore=tests/test_browser_drawing.py -n 2 --dist loadfile
 
 # The browser test (tests/test_browser.py: JupyterLab in headless Chromium) needs Playwright, installed
 # here into .venv, and Chromium plus a Chinese font, installed with apt-get when run as root (CI);
@@ -53,9 +53,10 @@ browser-setup: $(READY)
 	$(BIN)/pip install --quiet -e ".[browser]"
 	tools/install-browser.sh
 
-# The browser test alone; its screenshots go to build/browser-test/.
+# The browser tests alone (JupyterLab; the drawing demo in JupyterLab and on the Voilà page); their
+# screenshots go to build/browser-test/ and build/browser-test-drawing/.
 test-browser: $(READY)
-	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest tests/test_browser.py -v
+	OMP_NUM_THREADS=1 REPTILE_EDU_BUDGET=smoke $(BIN)/python -m pytest tests/test_browser.py tests/test_browser_drawing.py -v
 
 lint: $(READY)
 	$(BIN)/ruff check .
