@@ -250,7 +250,15 @@ def number(text: str) -> float | None:
 
 
 def prompts(page) -> list[str]:
-    return page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+    """Each code cell's execution prompt ("[3]:", "[*]:", "[ ]:"). A cell whose input is folded away (a
+    solution's code, source_hidden) shows no input prompt, so its output's prompt stands in for it."""
+    return page.locator(".jp-CodeCell").evaluate_all(
+        r"""cells => cells.map(cell => {
+            const text = el => (el ? el.textContent.trim() : "");
+            const input = text(cell.querySelector(".jp-InputPrompt"));
+            return /^\[[0-9*]+\]:$/.test(input) ? input : text(cell.querySelector(".jp-OutputPrompt")) || input;
+        })"""
+    )
 
 
 def exactly(label: str) -> re.Pattern[str]:
