@@ -22,14 +22,15 @@ def fixed_source():
 
 
 @pytest.fixture(autouse=True)
-def english_afterwards():
-    """The package's messages follow set_language(): a test that switches to Turkish or Chinese must not
-    leave the next test (which may check an English message) in that language."""
-    yield
+def english():
+    """The package's messages follow set_language(): every test starts in English, whatever the
+    environment or an earlier test chose, and a test that switches to Turkish or Chinese does not leave
+    the next test in that language."""
     from reptile_edu import i18n
 
-    if i18n.get_language() != "en":
-        i18n.set_language("en")
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -15,18 +15,8 @@ import torch
 
 from reptile_edu import MLP, InnerLoop, SineFamily, reptile, reptile_step, seed_everything
 from reptile_edu.distributed import Workers, outer_step, reptile_delta, shard
-from reptile_edu.i18n import get_language, set_language
 from reptile_edu.train import train
 from reptile_edu.train_config import make_config
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The command's messages in English here, whatever language an earlier test left set."""
-    before = get_language()
-    set_language("en")
-    yield
-    set_language(before)
 
 
 @pytest.mark.parametrize("n, world", [(10, 1), (10, 2), (10, 3), (5, 2), (7, 7), (1000, 6)])

@@ -3,19 +3,11 @@
 import copy
 import functools
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from reptile_edu import i18n
 from reptile_edu.exercises import check_not_fine_tuning, check_reptile_step_in_place, check_within_task_alignment
-
-
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 def _inner_sgd(model, x, y, k, eta):

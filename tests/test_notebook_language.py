@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = "from reptile_edu import set_language\nprint('language:', set_language())"
 
 
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
 def moved(tmp_path, monkeypatch):
     """A Chinese lesson (one cell) moved out of notebooks/zh, with no language in the environment."""

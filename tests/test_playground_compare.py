@@ -2,22 +2,13 @@
 and evaluation with the training η. Called through its callbacks, as the buttons would."""
 
 import matplotlib
-import pytest
 from matplotlib.figure import Figure
 
 import reptile_edu.playground as base
 import reptile_edu.sine_playground as w
-from reptile_edu import i18n
 from reptile_edu.sine_playground import ReptilePlayground
 
 matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 def small_playground(**kw):

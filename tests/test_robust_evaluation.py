@@ -21,13 +21,6 @@ matplotlib.use("Agg")
 PLANTED = 7
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 def model():
     torch.manual_seed(0)
     return MLP.preset("maml")

@@ -15,18 +15,9 @@ import torch
 import reptile_edu.train as train_module
 from reptile_edu import DivergenceError, generate_alphabets
 from reptile_edu.checkpoint import CheckpointError
-from reptile_edu.i18n import get_language, set_language
+from reptile_edu.i18n import set_language
 from reptile_edu.train import build_parser, load_trained, main, train
 from reptile_edu.train_config import ConfigError, make_config
-
-
-@pytest.fixture(autouse=True)
-def english():
-    """The command's messages in English here, whatever language an earlier test left set."""
-    before = get_language()
-    set_language("en")
-    yield
-    set_language(before)
 
 
 def _config(folder: Path, **fields):

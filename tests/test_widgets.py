@@ -10,13 +10,6 @@ from reptile_edu.sine_playground import ReptilePlayground
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 def small_playground(**kw):
     return ReptilePlayground(steps=20, update_every=10, device="cpu", **kw)
 
